@@ -1,0 +1,1 @@
+"""Inference engines. Knows nothing about tenants or HTTP."""
