@@ -1,0 +1,1 @@
+"""TLS for the gateway: development certificates and hardened SSL contexts."""
