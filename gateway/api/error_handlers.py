@@ -1,0 +1,65 @@
+"""Render every error as OpenAI's ``{"error": {...}}`` envelope; never leak internals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from gateway.errors import (
+    GatewayError,
+    InternalError,
+    InvalidRequestError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
+
+log = structlog.get_logger("enclave.errors")
+
+_BY_STATUS: dict[int, type[GatewayError]] = {
+    400: InvalidRequestError,
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    413: PayloadTooLargeError,
+}
+
+
+def error_response(error: GatewayError) -> Response[Any]:
+    return Response(content=error.to_body(), status_code=error.status_code, headers=error.headers)
+
+
+def handle_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
+    log.info("refused", status=exc.status_code, code=exc.code, error_type=exc.error_type)
+    return error_response(exc)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    error: GatewayError
+    error_class = _BY_STATUS.get(exc.status_code)
+    if error_class is None:
+        if exc.status_code >= 500:
+            return handle_unexpected(request, exc)
+        error = InvalidRequestError(_public_detail(exc))
+        error.status_code = exc.status_code
+    else:
+        error = error_class(_public_detail(exc))
+    return handle_gateway_error(request, error)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("internal error", exc_type=type(exc).__name__, exc_info=exc)
+    return error_response(InternalError("the gateway hit an internal error; it has been logged"))
+
+
+def _public_detail(exc: HTTPException) -> str:
+    detail = exc.detail or "request refused"
+    if exc.status_code == 404:
+        return "no such route"
+    if exc.status_code == 405:
+        return "method not allowed on this route"
+    if exc.status_code == 413:
+        return "request body is too large"
+    return detail

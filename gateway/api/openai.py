@@ -1,0 +1,76 @@
+"""OpenAI-compatible routes: chat completions, completions, models."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.response import Stream
+
+from engine.protocol import GenerationStep
+from gateway.api import render
+from gateway.api.collect import Collected, collect
+from gateway.api.disconnect import ClientDisconnectedError, cancel_on_disconnect
+from gateway.api.middleware import request_id_of
+from gateway.api.streams import primed
+from gateway.pipeline import GenerationPlan, Pipeline
+from gateway.wire.decode import decode_request
+from gateway.wire.requests import ChatCompletionRequest, CompletionRequest
+from gateway.wire.responses import Model, ModelList
+
+CLIENT_CLOSED_REQUEST = 499
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+StreamRenderer = Callable[
+    [GenerationPlan, AsyncIterator[GenerationStep], int], AsyncIterator[bytes]
+]
+BodyRenderer = Callable[[GenerationPlan, Collected, int], msgspec.Struct]
+
+
+@post("/v1/chat/completions", status_code=200)
+async def chat_completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
+    body = decode_request(await request.body(), ChatCompletionRequest)
+    plan = pipeline.plan_chat(request_id_of(request.scope), body)
+    return await _respond(request, pipeline, plan, render.chat_stream, render.chat_completion)
+
+
+@post("/v1/completions", status_code=200)
+async def completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
+    body = decode_request(await request.body(), CompletionRequest)
+    plan = pipeline.plan_completion(request_id_of(request.scope), body)
+    return await _respond(request, pipeline, plan, render.completion_stream, render.completion)
+
+
+async def _respond(
+    request: Request[Any, Any, Any],
+    pipeline: Pipeline,
+    plan: GenerationPlan,
+    render_stream: StreamRenderer,
+    render_body: BodyRenderer,
+) -> Response[Any]:
+    created = int(time.time())
+    steps = await primed(pipeline.generate(plan))
+    if plan.stream:
+        return Stream(
+            render.ending_in_error_event(render_stream(plan, steps, created)),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
+        )
+    try:
+        collected = await cancel_on_disconnect(request.receive, collect(steps, plan.sampling.n))
+    except ClientDisconnectedError:
+        return Response(content=b"", status_code=CLIENT_CLOSED_REQUEST)
+    return Response(content=render_body(plan, collected, created))
+
+
+@get("/v1/models")
+async def list_models(pipeline: Pipeline) -> ModelList:
+    return ModelList(
+        data=[
+            Model(id=model.name, created=model.created, max_model_len=model.max_model_len)
+            for model in pipeline.models()
+        ]
+    )

@@ -1,0 +1,81 @@
+"""Build the Litestar application: routes, error rendering, shared objects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+
+from engine.config import EngineConfig
+from engine.protocol import Engine
+from gateway.api import health, openai
+from gateway.api.error_handlers import (
+    handle_gateway_error,
+    handle_http_exception,
+    handle_unexpected,
+)
+from gateway.api.middleware import request_context_middleware
+from gateway.errors import GatewayError
+from gateway.pipeline import Pipeline
+from gateway.settings import Settings
+
+log = structlog.get_logger("enclave.app")
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        model=settings.model,
+        served_model_name=settings.model_name,
+        dtype=settings.dtype,
+        max_model_len=settings.max_model_len,
+        tensor_parallel_size=settings.tensor_parallel_size,
+        gpu_memory_utilization=settings.gpu_memory_utilization,
+        cpu_kvcache_space_gib=settings.cpu_kvcache_space_gib,
+        enforce_eager=settings.enforce_eager,
+        seed=settings.seed,
+        load_format=settings.load_format,
+    )
+
+
+def create_app(settings: Settings, engine: Engine) -> Litestar:
+    """The gateway around an engine that is already started; the app shuts it down on exit."""
+    pipeline = Pipeline(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        log.info("gateway ready", models=[model.name for model in engine.models()])
+        try:
+            yield
+        finally:
+            await engine.shutdown()
+            log.info("engine stopped")
+
+    return Litestar(
+        route_handlers=[
+            openai.chat_completions,
+            openai.completions,
+            openai.list_models,
+            health.healthz,
+            health.readyz,
+        ],
+        dependencies={
+            "pipeline": Provide(lambda: pipeline, use_cache=True, sync_to_thread=False),
+            "engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers={
+            GatewayError: handle_gateway_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        middleware=[request_context_middleware],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        request_max_body_size=settings.max_request_bytes,
+        openapi_config=None,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""The ``enclave`` admin CLI."""

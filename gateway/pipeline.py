@@ -1,0 +1,168 @@
+"""The request path in one place: each gate in order, then the engine.
+
+Handlers decode the body, call ``plan_*`` and then ``generate``; rendering stays in the API layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+
+from engine.protocol import (
+    ChatMessage,
+    Engine,
+    EngineError,
+    GenerationStep,
+    ModelInfo,
+    Prompt,
+    PromptRenderError,
+    SamplingSpec,
+)
+from gateway.errors import (
+    ContextLengthExceededError,
+    EngineUnavailableError,
+    InvalidRequestError,
+    ModelNotFoundError,
+)
+from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
+
+DEFAULT_TEMPERATURE = 1.0
+DEFAULT_TOP_P = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationPlan:
+    """A checked request, ready for the engine."""
+
+    request_id: str
+    model: str
+    prompt_token_ids: list[int]
+    sampling: SamplingSpec
+    stream: bool
+    include_usage: bool
+    top_logprobs: int | None
+    """How many alternatives to render per token; None when logprobs were not asked for."""
+
+
+class Pipeline:
+    """Validates requests against the served model and streams generations from the engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def plan_chat(self, request_id: str, request: ChatCompletionRequest) -> GenerationPlan:
+        model = self._find_model(request.model)
+        messages = tuple(
+            ChatMessage(role=_engine_role(m.role), content=m.text()) for m in request.messages
+        )
+        if not any(message.content.strip() for message in messages):
+            raise InvalidRequestError("every message is empty; send some text", param="messages")
+        prompt_ids = self._tokenize(Prompt(messages=messages))
+        max_tokens = request.max_completion_tokens or request.max_tokens
+        top = request.top_logprobs if request.logprobs else None
+        if request.top_logprobs is not None and not request.logprobs:
+            raise InvalidRequestError(
+                "top_logprobs requires logprobs to be true", param="top_logprobs"
+            )
+        logprobs = (top or 0) if request.logprobs else None
+        return self._plan(request_id, request, model, prompt_ids, max_tokens, logprobs)
+
+    def plan_completion(self, request_id: str, request: CompletionRequest) -> GenerationPlan:
+        model = self._find_model(request.model)
+        prompt = _single_prompt(request.prompt)
+        prompt_ids = self._tokenize(Prompt(text=prompt))
+        return self._plan(
+            request_id, request, model, prompt_ids, request.max_tokens, request.logprobs
+        )
+
+    def models(self) -> Sequence[ModelInfo]:
+        return self._engine.models()
+
+    async def generate(self, plan: GenerationPlan) -> AsyncGenerator[GenerationStep, None]:
+        """Stream the engine's steps; engine failures become 503s, closing aborts the request."""
+        steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
+        async with contextlib.aclosing(steps):  # type: ignore[type-var]
+            try:
+                async for step in steps:
+                    yield step
+            except EngineError as exc:
+                raise EngineUnavailableError("the inference engine failed; try again") from exc
+
+    def _find_model(self, name: str) -> ModelInfo:
+        for model in self._engine.models():
+            if model.name == name:
+                return model
+        raise ModelNotFoundError(f"the model '{name}' does not exist", param="model")
+
+    def _tokenize(self, prompt: Prompt) -> list[int]:
+        try:
+            return self._engine.tokenize_prompt(prompt)
+        except PromptRenderError as exc:
+            raise InvalidRequestError(str(exc), param="messages") from exc
+
+    def _plan(
+        self,
+        request_id: str,
+        request: SamplingFields,
+        model: ModelInfo,
+        prompt_ids: list[int],
+        max_tokens: int | None,
+        logprobs: int | None,
+    ) -> GenerationPlan:
+        completion_budget = _completion_budget(model, len(prompt_ids), max_tokens)
+        sampling = SamplingSpec(
+            max_tokens=completion_budget,
+            temperature=DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
+            top_p=DEFAULT_TOP_P if request.top_p is None else request.top_p,
+            n=request.n,
+            stop=request.stop_sequences(),
+            seed=request.seed,
+            presence_penalty=request.presence_penalty,
+            frequency_penalty=request.frequency_penalty,
+            logprobs=logprobs,
+        )
+        include_usage = bool(request.stream_options and request.stream_options.include_usage)
+        if request.stream_options is not None and not request.stream:
+            raise InvalidRequestError(
+                "stream_options is only allowed when stream is true", param="stream_options"
+            )
+        return GenerationPlan(
+            request_id=request_id,
+            model=model.name,
+            prompt_token_ids=prompt_ids,
+            sampling=sampling,
+            stream=request.stream,
+            include_usage=include_usage,
+            top_logprobs=logprobs,
+        )
+
+
+def _engine_role(role: str) -> str:
+    return "system" if role == "developer" else role
+
+
+def _single_prompt(prompt: str | list[str]) -> str:
+    if isinstance(prompt, list):
+        if len(prompt) != 1:
+            raise InvalidRequestError(
+                "send exactly one prompt per request (batched prompts are not supported)",
+                param="prompt",
+            )
+        prompt = prompt[0]
+    if not prompt.strip():
+        raise InvalidRequestError("prompt is empty; send some text", param="prompt")
+    return prompt
+
+
+def _completion_budget(model: ModelInfo, prompt_tokens: int, requested: int | None) -> int:
+    room = model.max_model_len - prompt_tokens
+    if room < 1 or (requested is not None and requested > room):
+        asked = f"{prompt_tokens + (requested or 1)} tokens ({prompt_tokens} in the prompt"
+        asked += f", {requested or 1} for the completion)"
+        raise ContextLengthExceededError(
+            f"this model's maximum context length is {model.max_model_len} tokens, "
+            f"but the request needs {asked}; shorten the prompt or lower max_tokens",
+            param="max_tokens" if room >= 1 else "messages",
+        )
+    return requested if requested is not None else room

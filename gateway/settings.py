@@ -1,0 +1,140 @@
+"""One frozen Settings object, read once from ``ENCLAVE_*`` environment variables.
+
+An optional TOML file (``ENCLAVE_CONFIG_FILE``) supplies defaults; the environment wins.
+Every field's environment name is ``ENCLAVE_`` plus the field name in upper case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from gateway.errors import ConfigurationError
+
+ENV_PREFIX = "ENCLAVE_"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the gateway and its engine are configured with."""
+
+    host: str = "127.0.0.1"
+    """Address the HTTPS listener binds to."""
+    port: int = 8443
+    """Port the HTTPS listener binds to."""
+    certs_dir: Path = Path("certs")
+    """Folder with ``ca.pem``, ``server.pem`` and ``server-key.pem`` (``enclave certs init``)."""
+    tls_certfile: Path | None = None
+    """Server certificate chain; defaults to ``certs_dir/server.pem``."""
+    tls_keyfile: Path | None = None
+    """Server private key; defaults to ``certs_dir/server-key.pem``."""
+
+    model: Path = Path("var/models/smollm2-135m-instruct")
+    """Local Hugging Face-format model directory the engine loads (never downloaded)."""
+    served_model_name: str | None = None
+    """Model name clients send as ``model``; defaults to the model directory's name."""
+    dtype: str = "auto"
+    """Weights dtype passed to vLLM (``auto``, ``float32``, ``bfloat16``, ``float16``)."""
+    max_model_len: int = 2048
+    """Context length (prompt + completion tokens) the engine accepts."""
+    tensor_parallel_size: int = 1
+    """GPUs one model is split across; must not exceed the visible GPU count."""
+    gpu_memory_utilization: float = 0.9
+    """Share of each GPU's memory vLLM may take (GPU engines only)."""
+    cpu_kvcache_space_gib: int = 1
+    """KV-cache size in GiB for the CPU engine (``VLLM_CPU_KVCACHE_SPACE``)."""
+    enforce_eager: bool = True
+    """Skip graph capture/compilation: faster start, slower steady state."""
+    seed: int = 0
+    """Engine-wide random seed; a request's ``seed`` overrides it for that request."""
+    load_format: str = "auto"
+    """vLLM weight loading format; ``dummy`` gives random weights (benchmarks only)."""
+
+    log_level: str = "info"
+    """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
+    max_request_bytes: int = 1_048_576
+    """Largest request body accepted; bigger bodies get 413."""
+
+    @property
+    def server_certfile(self) -> Path:
+        return self.tls_certfile or self.certs_dir / "server.pem"
+
+    @property
+    def server_keyfile(self) -> Path:
+        return self.tls_keyfile or self.certs_dir / "server-key.pem"
+
+    @property
+    def ca_certfile(self) -> Path:
+        return self.certs_dir / "ca.pem"
+
+    @property
+    def model_name(self) -> str:
+        return self.served_model_name or self.model.name
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from an optional TOML file and the environment (environment wins)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = env.get(f"{ENV_PREFIX}CONFIG_FILE")
+    if config_file:
+        values.update(_read_config_file(Path(config_file)))
+    for field in dataclasses.fields(Settings):
+        raw = env.get(f"{ENV_PREFIX}{field.name.upper()}")
+        if raw is not None:
+            values[field.name] = raw
+    return _build(values)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read settings file: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def _build(values: dict[str, Any]) -> Settings:
+    hints = get_type_hints(Settings)
+    known = {field.name for field in dataclasses.fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigurationError(f"unknown settings: {', '.join(unknown)}")
+    converted = {name: _convert(name, hints[name], value) for name, value in values.items()}
+    return Settings(**converted)
+
+
+def _convert(name: str, hint: Any, value: Any) -> Any:
+    env_name = f"{ENV_PREFIX}{name.upper()}"
+    optional = hint == Path | None or hint == str | None
+    if optional and value in ("", None):
+        return None
+    try:
+        if hint is bool:
+            return _to_bool(value)
+        if hint is int:
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint in (Path, Path | None):
+            return Path(value)
+        return str(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{env_name}: cannot use {value!r}: {exc}") from exc
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")

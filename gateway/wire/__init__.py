@@ -1,0 +1,1 @@
+"""OpenAI-compatible wire formats: request and response structs, decoding with clear errors."""

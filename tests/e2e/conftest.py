@@ -1,0 +1,118 @@
+"""End-to-end: the real server (uvicorn + TLS + in-process vLLM on a tiny model) in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from engine.tiny_model import build_tiny_model
+from gateway.tls.certs import init_dev_certs
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_MODEL_DIR = REPO / "var" / "test-models" / "tiny-llama"
+SERVED_NAME = "tiny-llama"
+START_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RunningGateway:
+    base_url: str
+    host: str
+    port: int
+    ca_file: Path
+    model: str
+    log_file: Path
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def client(self) -> openai.OpenAI:
+        http = httpx.Client(verify=self.ssl_context(), timeout=60)
+        return openai.OpenAI(base_url=f"{self.base_url}/v1", api_key="unused", http_client=http)
+
+    def async_client(self) -> openai.AsyncOpenAI:
+        http = httpx.AsyncClient(verify=self.ssl_context(), timeout=60)
+        return openai.AsyncOpenAI(
+            base_url=f"{self.base_url}/v1", api_key="unused", http_client=http
+        )
+
+    def log_text(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], url: str, ca: Path, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    context = ssl.create_default_context(cafile=str(ca))
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gateway exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", verify=context, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"gateway not ready after {START_TIMEOUT_SECONDS}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    build_tiny_model(TINY_MODEL_DIR)
+    work = tmp_path_factory.mktemp("gateway")
+    certs = init_dev_certs(work / "certs")
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENCLAVE_MODEL": str(TINY_MODEL_DIR),
+        "ENCLAVE_SERVED_MODEL_NAME": SERVED_NAME,
+        "ENCLAVE_CERTS_DIR": str(work / "certs"),
+        "ENCLAVE_PORT": str(port),
+        "ENCLAVE_DTYPE": "float32",
+        "ENCLAVE_MAX_MODEL_LEN": "512",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+    }
+    log_file = work / "server.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli.main", "serve"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"https://127.0.0.1:{port}"
+    try:
+        wait_until_ready(process, url, certs.ca_cert, log_file)
+        yield RunningGateway(url, "127.0.0.1", port, certs.ca_cert, SERVED_NAME, log_file)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def client(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
+    with gateway.client() as openai_client:
+        yield openai_client
