@@ -71,6 +71,14 @@ class ModelNotFoundError(NotFoundError):
     default_code = "model_not_found"
 
 
+class ConflictError(GatewayError):
+    """The request clashes with what exists (a duplicate name, a suspended tenant)."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "conflict"
+
+
 class MethodNotAllowedError(GatewayError):
     status_code = 405
     error_type = "invalid_request_error"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from pathlib import Path
@@ -22,6 +21,7 @@ from engine.models import (
 )
 from engine.tiny_model import build_tiny_model
 from gateway.cli import model as model_cli
+from gateway.cli.main import main
 
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
@@ -134,16 +134,15 @@ def test_offline_hub_sets_and_restores_environment(monkeypatch: pytest.MonkeyPat
     assert os.environ["TRANSFORMERS_OFFLINE"] == "0"
 
 
-def test_cli_registers_model_commands(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    model_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["model", "prepare", "--dir", str(tmp_path / "m")])
-    assert args.handler is model_cli.prepare_handler
-    assert args.dir == tmp_path / "m"
-    assert parser.parse_args(["model", "prepare"]).dir is None
-    args = parser.parse_args(["model", "tiny", str(tmp_path / "t")])
-    assert args.handler is model_cli.tiny_handler
-    assert args.handler(args) == 0
+def test_cli_model_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    prepared: list[Path] = []
+    monkeypatch.setattr(model_cli, "prepare_default_model", prepared.append)
+    monkeypatch.setenv("ENCLAVE_MODEL", str(tmp_path / "from-settings"))
+    monkeypatch.delenv("ENCLAVE_CONFIG_FILE", raising=False)
+    assert main(["model", "prepare", "--dir", str(tmp_path / "m")]) == 0
+    assert main(["model", "prepare"]) == 0
+    assert prepared == [tmp_path / "m", tmp_path / "from-settings"]
+    assert main(["model", "tiny", str(tmp_path / "t")]) == 0
     assert is_prepared(tmp_path / "t")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import stat
@@ -16,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from gateway.cli import certs as certs_cli
+from gateway.cli.main import main
 from gateway.errors import ConfigurationError
 from gateway.tls.certs import CertPaths, describe, init_dev_certs
 
@@ -250,11 +249,7 @@ def test_describe_missing_file_suggests_init(tmp_path: Path) -> None:
 
 
 def _run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="enclave")
-    certs_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.handler(args)
-    return code
+    return main(argv)
 
 
 def _assert_no_key_material(output: str, paths: CertPaths) -> None:
@@ -313,6 +308,10 @@ def test_cli_show_warns_about_loose_key_mode(
     assert "WARNING" in capsys.readouterr().out
 
 
-def test_cli_show_missing_dir_is_a_configuration_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="enclave certs init"):
-        _run_cli(["certs", "show", "--dir", str(tmp_path / "none")])
+def test_cli_show_missing_dir_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run_cli(["certs", "show", "--dir", str(tmp_path / "none")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("enclave: ")
+    assert "enclave certs init" in error
