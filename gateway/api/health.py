@@ -7,15 +7,16 @@ from typing import Any
 from litestar import Response, get
 
 from engine.protocol import Engine
+from gateway.auth.guards import PUBLIC_OPT_KEY
 
 
-@get("/healthz")
+@get("/healthz", opt={PUBLIC_OPT_KEY: True})
 async def healthz() -> dict[str, str]:
     """The process is alive and serving HTTP."""
     return {"status": "ok"}
 
 
-@get("/readyz")
+@get("/readyz", opt={PUBLIC_OPT_KEY: True})
 async def readyz(engine: Engine) -> Response[Any]:
     """Ready when the engine can take requests; says which device the engine runs on."""
     health = await engine.health()

@@ -16,6 +16,8 @@ from gateway.api.collect import Collected, collect
 from gateway.api.disconnect import ClientDisconnectedError, cancel_on_disconnect
 from gateway.api.middleware import request_id_of
 from gateway.api.streams import primed
+from gateway.auth.guards import requires_role
+from gateway.auth.principal import APP_ROLE
 from gateway.pipeline import GenerationPlan, Pipeline
 from gateway.wire.decode import decode_request
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest
@@ -30,14 +32,14 @@ StreamRenderer = Callable[
 BodyRenderer = Callable[[GenerationPlan, Collected, int], msgspec.Struct]
 
 
-@post("/v1/chat/completions", status_code=200)
+@post("/v1/chat/completions", status_code=200, guards=[requires_role(APP_ROLE)])
 async def chat_completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), ChatCompletionRequest)
     plan = pipeline.plan_chat(request_id_of(request.scope), body)
     return await _respond(request, pipeline, plan, render.chat_stream, render.chat_completion)
 
 
-@post("/v1/completions", status_code=200)
+@post("/v1/completions", status_code=200, guards=[requires_role(APP_ROLE)])
 async def completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), CompletionRequest)
     plan = pipeline.plan_completion(request_id_of(request.scope), body)
@@ -66,7 +68,7 @@ async def _respond(
     return Response(content=render_body(plan, collected, created))
 
 
-@get("/v1/models")
+@get("/v1/models", guards=[requires_role(APP_ROLE)])
 async def list_models(pipeline: Pipeline) -> ModelList:
     return ModelList(
         data=[

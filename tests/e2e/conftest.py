@@ -34,22 +34,55 @@ class RunningGateway:
     ca_file: Path
     model: str
     log_file: Path
+    env: dict[str, str]
+    token: str
 
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
-    def client(self) -> openai.OpenAI:
+    def client(self, token: str | None = None) -> openai.OpenAI:
         http = httpx.Client(verify=self.ssl_context(), timeout=60)
-        return openai.OpenAI(base_url=f"{self.base_url}/v1", api_key="unused", http_client=http)
+        return openai.OpenAI(
+            base_url=f"{self.base_url}/v1", api_key=token or self.token, http_client=http
+        )
 
     def async_client(self) -> openai.AsyncOpenAI:
         http = httpx.AsyncClient(verify=self.ssl_context(), timeout=60)
         return openai.AsyncOpenAI(
-            base_url=f"{self.base_url}/v1", api_key="unused", http_client=http
+            base_url=f"{self.base_url}/v1", api_key=self.token, http_client=http
         )
+
+    def enclave(self, *args: str) -> str:
+        """Run the admin CLI against this gateway's database and keys."""
+        return run_cli(self.env, *args)
 
     def log_text(self) -> str:
         return self.log_file.read_text(errors="replace")
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"enclave {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def prepare_identity(env: dict[str, str]) -> str:
+    """Migrate a fresh database, create a signing key and a tenant; return an app token."""
+    run_cli(env, "db", "upgrade")
+    run_cli(env, "keys", "rotate")
+    run_cli(env, "tenants", "create", "acme", "--department", "engineering")
+    return run_cli(
+        env, "tokens", "issue", "--tenant", "acme", "--roles", "app", "--ttl", "2h", "-q"
+    )
 
 
 def free_port() -> int:
@@ -89,7 +122,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
         "ENCLAVE_DTYPE": "float32",
         "ENCLAVE_MAX_MODEL_LEN": "512",
         "VLLM_CPU_KVCACHE_SPACE": "1",
+        "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
+        "ENCLAVE_KEYS_DIR": str(work / "keys"),
     }
+    token = prepare_identity(env)
     log_file = work / "server.log"
     with log_file.open("wb") as log:
         process = subprocess.Popen(
@@ -102,7 +138,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
     url = f"https://127.0.0.1:{port}"
     try:
         wait_until_ready(process, url, certs.ca_cert, log_file)
-        yield RunningGateway(url, "127.0.0.1", port, certs.ca_cert, SERVED_NAME, log_file)
+        yield RunningGateway(
+            url, "127.0.0.1", port, certs.ca_cert, SERVED_NAME, log_file, env, token
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -1,0 +1,1 @@
+"""Authentication: JWT verification (RFC 8725), signing keys, principals and role guards."""

@@ -1,0 +1,104 @@
+"""Run the gateway: the engine in this process, the app on uvicorn behind TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import structlog
+import uvicorn
+
+from engine.protocol import EngineConfigurationError
+from gateway.app import create_app, engine_config
+from gateway.auth.db_directory import DatabaseDirectory
+from gateway.db.session import create_db_engine, create_session_factory, require_current_schema
+from gateway.errors import ConfigurationError
+from gateway.settings import Settings
+from gateway.tls.context import server_ssl_context
+
+log = structlog.get_logger("enclave.serve")
+
+GRACEFUL_SHUTDOWN_SECONDS = 30
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM, on uvloop when it is installed."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(serve(settings))
+
+
+async def serve(settings: Settings) -> None:
+    """Start the engine and serve HTTPS until a shutdown signal arrives."""
+    ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
+    database = create_db_engine(settings.database_url)
+    require_current_schema(database)
+    directory = DatabaseDirectory(create_session_factory(database))
+    log.info("starting engine", model=str(settings.model), name=settings.model_name)
+    from engine.vllm_engine import start_vllm_engine
+
+    try:
+        engine = start_vllm_engine(engine_config(settings))
+    except EngineConfigurationError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    app = create_app(settings, engine, directory)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=str(settings.server_certfile),
+        ssl_keyfile=str(settings.server_keyfile),
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    config.load()
+    config.ssl = ssl_context
+    await _AnnouncingServer(config, settings).serve()
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints how to call the gateway once it listens."""
+
+    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+        super().__init__(config)
+        self._settings = settings
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            url = f"https://{self._settings.host}:{self._settings.port}"
+            log.info("listening", url=url, model=self._settings.model_name)
+            print(how_to_call(url, self._settings), flush=True)
+
+
+def how_to_call(url: str, settings: Settings) -> str:
+    ca = settings.ca_certfile
+    model = settings.model_name
+    return f"""
+Enclave is serving {model} on {url}
+(`make run` put a demo token in var/demo-token; `enclave tokens issue` makes more)
+
+  curl --cacert {ca} {url}/v1/chat/completions \\
+    -H "authorization: Bearer $(cat var/demo-token)" -H 'content-type: application/json' \\
+    -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello!"}}]}}'
+
+  SSL_CERT_FILE={ca} OPENAI_API_KEY=$(cat var/demo-token) python - <<'PY'
+  import openai
+  client = openai.OpenAI(base_url="{url}/v1")
+  reply = client.chat.completions.create(
+      model="{model}", messages=[{{"role": "user", "content": "What is the capital of France?"}}]
+  )
+  print(reply.choices[0].message.content)
+  PY
+"""
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
