@@ -11,10 +11,11 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import EngineConfig
 from engine.protocol import Engine
-from gateway.api import health, keys, openai
+from gateway.api import admin, health, keys, openai
 from gateway.api.error_handlers import (
     handle_gateway_error,
     handle_http_exception,
@@ -47,7 +48,12 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-def create_app(settings: Settings, engine: Engine, directory: IdentityDirectory) -> Litestar:
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    directory: IdentityDirectory,
+    sessions: sessionmaker[Session],
+) -> Litestar:
     """The gateway around an engine that is already started; the app shuts it down on exit."""
     pipeline = Pipeline(engine)
     verifier = TokenVerifier(
@@ -71,11 +77,14 @@ def create_app(settings: Settings, engine: Engine, directory: IdentityDirectory)
             health.healthz,
             health.readyz,
             keys.jwks,
+            admin.admin_router,
         ],
         dependencies={
             "pipeline": Provide(lambda: pipeline, use_cache=True, sync_to_thread=False),
             "engine": Provide(lambda: engine, use_cache=True, sync_to_thread=False),
             "directory": Provide(lambda: directory, use_cache=True, sync_to_thread=False),
+            "sessions": Provide(lambda: sessions, use_cache=True, sync_to_thread=False),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={
             GatewayError: handle_gateway_error,

@@ -33,7 +33,8 @@ async def serve(settings: Settings) -> None:
     ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
     database = create_db_engine(settings.database_url)
     require_current_schema(database)
-    directory = DatabaseDirectory(create_session_factory(database))
+    sessions = create_session_factory(database)
+    directory = DatabaseDirectory(sessions)
     log.info("starting engine", model=str(settings.model), name=settings.model_name)
     from engine.vllm_engine import start_vllm_engine
 
@@ -41,7 +42,7 @@ async def serve(settings: Settings) -> None:
         engine = start_vllm_engine(engine_config(settings))
     except EngineConfigurationError as exc:
         raise ConfigurationError(str(exc)) from exc
-    app = create_app(settings, engine, directory)
+    app = create_app(settings, engine, directory, sessions)
     config = uvicorn.Config(
         app,
         host=settings.host,

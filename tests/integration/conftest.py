@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
+from gateway.db.session import create_db_engine, create_session_factory, upgrade_database
 from gateway.settings import Settings
+from tests.support.databases import sqlite_url
 from tests.support.echo_engine import EchoEngine
 from tests.support.identity import AUDIENCE, ISSUER, MemoryDirectory, TokenFactory
 
@@ -46,11 +49,24 @@ def tokens(tmp_path: Path, directory: MemoryDirectory) -> TokenFactory:
 
 
 @pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a freshly migrated SQLite database (for routes that use the database)."""
+    url = sqlite_url(tmp_path)
+    upgrade_database(url)
+    database = create_db_engine(url)
+    yield create_session_factory(database)
+    database.dispose()
+
+
+@pytest.fixture
 async def anonymous_client(
-    settings: Settings, echo_engine: EchoEngine, directory: MemoryDirectory
+    settings: Settings,
+    echo_engine: EchoEngine,
+    directory: MemoryDirectory,
+    sqlite_sessions: sessionmaker[Session],
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     """The app with no credentials attached."""
-    app = create_app(settings, echo_engine, directory)
+    app = create_app(settings, echo_engine, directory, sqlite_sessions)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 

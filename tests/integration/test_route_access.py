@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.auth.guards import PUBLIC_OPT_KEY
@@ -19,9 +20,12 @@ PUBLIC_ROUTES = {"/healthz", "/readyz", "/.well-known/jwks.json"}
 
 
 def test_every_route_is_public_by_name_or_guarded_by_a_role(
-    settings: Settings, echo_engine: EchoEngine, directory: MemoryDirectory
+    settings: Settings,
+    echo_engine: EchoEngine,
+    directory: MemoryDirectory,
+    sqlite_sessions: sessionmaker[Session],
 ) -> None:
-    app = create_app(settings, echo_engine, directory)
+    app = create_app(settings, echo_engine, directory, sqlite_sessions)
     for route in app.routes:
         for handler in route.route_handlers:  # type: ignore[union-attr]
             if handler.http_methods == {"OPTIONS"}:
@@ -29,7 +33,9 @@ def test_every_route_is_public_by_name_or_guarded_by_a_role(
             if handler.opt.get(PUBLIC_OPT_KEY):
                 assert route.path in PUBLIC_ROUTES, f"{route.path} is public but not listed"
             else:
-                names = [guard.__name__ for guard in handler.guards or []]
+                names = [
+                    getattr(guard, "func", guard).__name__ for guard in handler.resolve_guards()
+                ]
                 assert any(name.startswith("requires_") for name in names), route.path
 
 

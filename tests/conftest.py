@@ -1,4 +1,4 @@
-"""Database fixtures shared by the unit tests of gateway/db, gateway/identity and gateway/cli."""
+"""Database fixtures shared by every test folder: SQLite files and real PostgreSQL."""
 
 from __future__ import annotations
 
