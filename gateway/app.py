@@ -28,6 +28,7 @@ from gateway.auth.middleware import BearerTokenMiddleware
 from gateway.auth.verify import TokenVerifier
 from gateway.errors import GatewayError
 from gateway.pipeline import Pipeline
+from gateway.policy.store import PolicyStore
 from gateway.settings import Settings
 
 log = structlog.get_logger("enclave.app")
@@ -53,19 +54,22 @@ def create_app(
     engine: Engine,
     directory: IdentityDirectory,
     sessions: sessionmaker[Session],
+    policies: PolicyStore,
 ) -> Litestar:
     """The gateway around an engine that is already started; the app shuts it down on exit."""
-    pipeline = Pipeline(engine)
+    pipeline = Pipeline(engine, policies)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, directory=directory
     )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await policies.start()
         log.info("gateway ready", models=[model.name for model in engine.models()])
         try:
             yield
         finally:
+            await policies.stop()
             await engine.shutdown()
             log.info("engine stopped")
 

@@ -19,12 +19,17 @@ from engine.protocol import (
     PromptRenderError,
     SamplingSpec,
 )
+from gateway.auth.principal import Principal
 from gateway.errors import (
     ContextLengthExceededError,
     EngineUnavailableError,
     InvalidRequestError,
     ModelNotFoundError,
 )
+from gateway.policy.decision import Decision
+from gateway.policy.evaluate import evaluate
+from gateway.policy.request import policy_request_for_chat, policy_request_for_completion
+from gateway.policy.store import PolicyStore
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
 
 DEFAULT_TEMPERATURE = 1.0
@@ -36,6 +41,8 @@ class GenerationPlan:
     """A checked request, ready for the engine."""
 
     request_id: str
+    principal: Principal
+    decision: Decision
     model: str
     prompt_token_ids: list[int]
     sampling: SamplingSpec
@@ -46,35 +53,46 @@ class GenerationPlan:
 
 
 class Pipeline:
-    """Validates requests against the served model and streams generations from the engine."""
+    """The gates after authentication, in order: model, policy, prompt, engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, policies: PolicyStore) -> None:
         self._engine = engine
+        self._policies = policies
 
-    def plan_chat(self, request_id: str, request: ChatCompletionRequest) -> GenerationPlan:
+    def plan_chat(
+        self, request_id: str, principal: Principal, request: ChatCompletionRequest
+    ) -> GenerationPlan:
         model = self._find_model(request.model)
+        if request.top_logprobs is not None and not request.logprobs:
+            raise InvalidRequestError(
+                "top_logprobs requires logprobs to be true", param="top_logprobs"
+            )
+        policies = self._policies.current
+        _enforce(evaluate(policies, principal, policy_request_for_chat(request)))
         messages = tuple(
             ChatMessage(role=_engine_role(m.role), content=m.text()) for m in request.messages
         )
         if not any(message.content.strip() for message in messages):
             raise InvalidRequestError("every message is empty; send some text", param="messages")
         prompt_ids = self._tokenize(Prompt(messages=messages))
-        max_tokens = request.max_completion_tokens or request.max_tokens
-        top = request.top_logprobs if request.logprobs else None
-        if request.top_logprobs is not None and not request.logprobs:
-            raise InvalidRequestError(
-                "top_logprobs requires logprobs to be true", param="top_logprobs"
-            )
-        logprobs = (top or 0) if request.logprobs else None
-        return self._plan(request_id, request, model, prompt_ids, max_tokens, logprobs)
+        measured = policy_request_for_chat(request, prompt_tokens=len(prompt_ids))
+        decision = _enforce(evaluate(policies, principal, measured))
+        logprobs = (request.top_logprobs or 0) if request.logprobs else None
+        prepared = _Prepared(request_id, principal, decision, model, prompt_ids)
+        return _plan(prepared, request, logprobs)
 
-    def plan_completion(self, request_id: str, request: CompletionRequest) -> GenerationPlan:
+    def plan_completion(
+        self, request_id: str, principal: Principal, request: CompletionRequest
+    ) -> GenerationPlan:
         model = self._find_model(request.model)
         prompt = _single_prompt(request.prompt)
+        policies = self._policies.current
+        _enforce(evaluate(policies, principal, policy_request_for_completion(request)))
         prompt_ids = self._tokenize(Prompt(text=prompt))
-        return self._plan(
-            request_id, request, model, prompt_ids, request.max_tokens, request.logprobs
-        )
+        measured = policy_request_for_completion(request, prompt_tokens=len(prompt_ids))
+        decision = _enforce(evaluate(policies, principal, measured))
+        prepared = _Prepared(request_id, principal, decision, model, prompt_ids)
+        return _plan(prepared, request, request.logprobs)
 
     def models(self) -> Sequence[ModelInfo]:
         return self._engine.models()
@@ -101,41 +119,54 @@ class Pipeline:
         except PromptRenderError as exc:
             raise InvalidRequestError(str(exc), param="messages") from exc
 
-    def _plan(
-        self,
-        request_id: str,
-        request: SamplingFields,
-        model: ModelInfo,
-        prompt_ids: list[int],
-        max_tokens: int | None,
-        logprobs: int | None,
-    ) -> GenerationPlan:
-        completion_budget = _completion_budget(model, len(prompt_ids), max_tokens)
-        sampling = SamplingSpec(
-            max_tokens=completion_budget,
-            temperature=DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
-            top_p=DEFAULT_TOP_P if request.top_p is None else request.top_p,
-            n=request.n,
-            stop=request.stop_sequences(),
-            seed=request.seed,
-            presence_penalty=request.presence_penalty,
-            frequency_penalty=request.frequency_penalty,
-            logprobs=logprobs,
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    request_id: str
+    principal: Principal
+    decision: Decision
+    model: ModelInfo
+    prompt_ids: list[int]
+
+
+def _enforce(decision: Decision) -> Decision:
+    refusal = decision.refusal()
+    if refusal is not None:
+        raise refusal
+    return decision
+
+
+def _plan(prepared: _Prepared, request: SamplingFields, logprobs: int | None) -> GenerationPlan:
+    if request.stream_options is not None and not request.stream:
+        raise InvalidRequestError(
+            "stream_options is only allowed when stream is true", param="stream_options"
         )
-        include_usage = bool(request.stream_options and request.stream_options.include_usage)
-        if request.stream_options is not None and not request.stream:
-            raise InvalidRequestError(
-                "stream_options is only allowed when stream is true", param="stream_options"
-            )
-        return GenerationPlan(
-            request_id=request_id,
-            model=model.name,
-            prompt_token_ids=prompt_ids,
-            sampling=sampling,
-            stream=request.stream,
-            include_usage=include_usage,
-            top_logprobs=logprobs,
-        )
+    asked: int | None = getattr(request, "max_completion_tokens", None) or request.max_tokens
+    budget = _completion_budget(
+        prepared.model, len(prepared.prompt_ids), asked, prepared.decision.max_tokens
+    )
+    sampling = SamplingSpec(
+        max_tokens=budget,
+        temperature=DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
+        top_p=DEFAULT_TOP_P if request.top_p is None else request.top_p,
+        n=request.n,
+        stop=request.stop_sequences(),
+        seed=request.seed,
+        presence_penalty=request.presence_penalty,
+        frequency_penalty=request.frequency_penalty,
+        logprobs=logprobs,
+    )
+    return GenerationPlan(
+        request_id=prepared.request_id,
+        principal=prepared.principal,
+        decision=prepared.decision,
+        model=prepared.model.name,
+        prompt_token_ids=prepared.prompt_ids,
+        sampling=sampling,
+        stream=request.stream,
+        include_usage=bool(request.stream_options and request.stream_options.include_usage),
+        top_logprobs=logprobs,
+    )
 
 
 def _engine_role(role: str) -> str:
@@ -155,14 +186,18 @@ def _single_prompt(prompt: str | list[str]) -> str:
     return prompt
 
 
-def _completion_budget(model: ModelInfo, prompt_tokens: int, requested: int | None) -> int:
+def _completion_budget(
+    model: ModelInfo, prompt_tokens: int, asked: int | None, policy_cap: int
+) -> int:
+    """The tokens asked for if the context has room; unasked, the policy's cap or the room left."""
     room = model.max_model_len - prompt_tokens
-    if room < 1 or (requested is not None and requested > room):
-        asked = f"{prompt_tokens + (requested or 1)} tokens ({prompt_tokens} in the prompt"
-        asked += f", {requested or 1} for the completion)"
+    requested = asked if asked is not None else min(policy_cap, max(room, 1))
+    if room < 1 or requested > room:
+        needed = f"{prompt_tokens + requested} tokens ({prompt_tokens} in the prompt"
+        needed += f", {requested} for the completion)"
         raise ContextLengthExceededError(
             f"this model's maximum context length is {model.max_model_len} tokens, "
-            f"but the request needs {asked}; shorten the prompt or lower max_tokens",
+            f"but the request needs {needed}; shorten the prompt or lower max_tokens",
             param="max_tokens" if room >= 1 else "messages",
         )
-    return requested if requested is not None else room
+    return requested

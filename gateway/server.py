@@ -14,6 +14,7 @@ from gateway.app import create_app, engine_config
 from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_db_engine, create_session_factory, require_current_schema
 from gateway.errors import ConfigurationError
+from gateway.policy.store import PolicyStore
 from gateway.settings import Settings
 from gateway.tls.context import server_ssl_context
 
@@ -31,6 +32,7 @@ def run_server(settings: Settings) -> None:
 async def serve(settings: Settings) -> None:
     """Start the engine and serve HTTPS until a shutdown signal arrives."""
     ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
+    policies = PolicyStore.open(settings.policies_dir)
     database = create_db_engine(settings.database_url)
     require_current_schema(database)
     sessions = create_session_factory(database)
@@ -42,7 +44,7 @@ async def serve(settings: Settings) -> None:
         engine = start_vllm_engine(engine_config(settings))
     except EngineConfigurationError as exc:
         raise ConfigurationError(str(exc)) from exc
-    app = create_app(settings, engine, directory, sessions)
+    app = create_app(settings, engine, directory, sessions, policies)
     config = uvicorn.Config(
         app,
         host=settings.host,

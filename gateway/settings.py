@@ -67,6 +67,9 @@ class Settings:
     trusted_issuers_file: Path | None = None
     """TOML file listing external OIDC issuers whose tokens are accepted (optional)."""
 
+    policies_dir: Path = Path("policies")
+    """Folder of the per-department policy files (``default.yaml`` required)."""
+
     log_level: str = "info"
     """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
     max_request_bytes: int = 1_048_576

@@ -16,7 +16,7 @@ from gateway.api.collect import Collected, collect
 from gateway.api.disconnect import ClientDisconnectedError, cancel_on_disconnect
 from gateway.api.middleware import request_id_of
 from gateway.api.streams import primed
-from gateway.auth.guards import requires_role
+from gateway.auth.guards import principal_of, requires_role
 from gateway.auth.principal import APP_ROLE
 from gateway.pipeline import GenerationPlan, Pipeline
 from gateway.wire.decode import decode_request
@@ -35,14 +35,14 @@ BodyRenderer = Callable[[GenerationPlan, Collected, int], msgspec.Struct]
 @post("/v1/chat/completions", status_code=200, guards=[requires_role(APP_ROLE)])
 async def chat_completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), ChatCompletionRequest)
-    plan = pipeline.plan_chat(request_id_of(request.scope), body)
+    plan = pipeline.plan_chat(request_id_of(request.scope), principal_of(request), body)
     return await _respond(request, pipeline, plan, render.chat_stream, render.chat_completion)
 
 
 @post("/v1/completions", status_code=200, guards=[requires_role(APP_ROLE)])
 async def completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), CompletionRequest)
-    plan = pipeline.plan_completion(request_id_of(request.scope), body)
+    plan = pipeline.plan_completion(request_id_of(request.scope), principal_of(request), body)
     return await _respond(request, pipeline, plan, render.completion_stream, render.completion)
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import click
 
-from gateway.cli import certs, db, keys, model, serve, tenants, tokens
+from gateway.cli import certs, db, keys, model, policy, serve, tenants, tokens
 from gateway.errors import ConfigurationError, GatewayError
 
 EXIT_REFUSED = 1
@@ -57,6 +57,7 @@ for command in (
     tenants.tenants_group,
     tokens.tokens_group,
     keys.keys_group,
+    policy.policy_group,
 ):
     enclave.add_command(command)
 

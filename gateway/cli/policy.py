@@ -109,7 +109,7 @@ def explain_command(
     )
     decision = evaluate(policies, principal, read_policy_request(request_file))
     if as_json:
-        click.echo(msgspec.json.format(msgspec.json.encode(explanation_report(decision))))
+        click.echo(msgspec.json.format(msgspec.json.encode(explanation_report(decision))).decode())
     else:
         click.echo(render_explanation(decision))
         click.echo(

@@ -16,7 +16,7 @@ QUESTION = [{"role": "user", "content": "hello"}]
 
 
 def test_issue_call_revoke_refuse(gateway: RunningGateway) -> None:
-    gateway.enclave("tenants", "create", "initech", "--department", "finance")
+    gateway.enclave("tenants", "create", "initech", "--department", "hr")
     issued = json.loads(
         gateway.enclave(
             "tokens", "issue", "--tenant", "initech", "--roles", "app", "--ttl", "30m", "--json"
@@ -61,3 +61,13 @@ def test_missing_and_bad_tokens_are_401(gateway: RunningGateway) -> None:
     response = httpx.get(f"{gateway.base_url}/v1/models", verify=gateway.ssl_context())
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "missing_token"
+
+
+def test_finance_policy_refuses_models_it_has_not_reviewed(gateway: RunningGateway) -> None:
+    gateway.enclave("tenants", "create", "ledger", "--department", "finance")
+    token = gateway.enclave(
+        "tokens", "issue", "--tenant", "ledger", "--roles", "app", "--ttl", "30m", "-q"
+    )
+    with gateway.client(token) as client, pytest.raises(openai.PermissionDeniedError) as refused:
+        client.chat.completions.create(model=gateway.model, messages=QUESTION, max_tokens=4)
+    assert refused.value.code == "model_not_allowed"

@@ -153,8 +153,11 @@ def test_errors_reach_the_client_as_openai_errors(
         client.chat.completions.create(model="no-such-model", messages=QUESTION)
     assert missing.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as too_long:
-        client.chat.completions.create(model=gateway.model, messages=QUESTION, max_tokens=100_000)
+        client.chat.completions.create(model=gateway.model, messages=QUESTION, max_tokens=4000)
     assert too_long.value.code == "context_length_exceeded"
+    with pytest.raises(openai.BadRequestError) as over_policy:
+        client.chat.completions.create(model=gateway.model, messages=QUESTION, max_tokens=100_000)
+    assert over_policy.value.code == "policy_violation"
     with pytest.raises(openai.BadRequestError) as unsupported:
         client.chat.completions.create(
             model=gateway.model, messages=QUESTION, extra_body={"guided_json": {}}

@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.db.session import create_db_engine, create_session_factory, upgrade_database
+from gateway.policy.store import PolicyStore
 from gateway.settings import Settings
 from tests.support.databases import sqlite_url
 from tests.support.echo_engine import EchoEngine
 from tests.support.identity import AUDIENCE, ISSUER, MemoryDirectory, TokenFactory
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -48,6 +51,11 @@ def tokens(tmp_path: Path, directory: MemoryDirectory) -> TokenFactory:
     return TokenFactory(keys_dir=tmp_path / "keys", directory=directory)
 
 
+def shipped_policies() -> PolicyStore:
+    """The policies/ folder the project ships (tenant acme is in engineering)."""
+    return PolicyStore.open(REPO / "policies")
+
+
 @pytest.fixture
 def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """Sessions on a freshly migrated SQLite database (for routes that use the database)."""
@@ -66,7 +74,7 @@ async def anonymous_client(
     sqlite_sessions: sessionmaker[Session],
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     """The app with no credentials attached."""
-    app = create_app(settings, echo_engine, directory, sqlite_sessions)
+    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies())
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 

@@ -15,6 +15,7 @@ from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_session_factory
 from gateway.identity import issuing, tenants
 from gateway.settings import Settings
+from tests.integration.conftest import shipped_policies
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +46,9 @@ async def api(
     engine: Engine, identity_settings: Settings, echo_engine: EchoEngine
 ) -> AsyncIterator[Client]:
     sessions = create_session_factory(engine)
-    app = create_app(identity_settings, echo_engine, DatabaseDirectory(sessions), sessions)
+    app = create_app(
+        identity_settings, echo_engine, DatabaseDirectory(sessions), sessions, shipped_policies()
+    )
     async with AsyncTestClient(app=app) as client:
         yield client
 
@@ -65,7 +68,7 @@ async def issue(api: Client, admin_token: str, tenant: str, *roles: str) -> dict
 async def test_create_issue_call_revoke_refuse(api: Client, admin_token: str) -> None:
     admin = bearer(admin_token)
     created = await api.post(
-        "/admin/tenants", json={"name": "acme", "department": "finance"}, headers=admin
+        "/admin/tenants", json={"name": "acme", "department": "engineering"}, headers=admin
     )
     assert created.status_code == 201
     assert created.json()["status"] == "active"

@@ -18,7 +18,7 @@ def error_of(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert set(body["error"]) - {"explanation"} == {"message", "type", "param", "code"}
     assert "Traceback" not in response.text
     error: dict[str, Any] = body["error"]
     return error
@@ -105,9 +105,16 @@ async def test_unknown_model_is_404(client: Client) -> None:
 
 
 async def test_max_tokens_over_context_is_400(client: Client) -> None:
-    error = error_of(await client.post("/v1/chat/completions", json=chat(max_tokens=10_000)), 400)
+    error = error_of(await client.post("/v1/chat/completions", json=chat(max_tokens=1_000)), 400)
     assert error["code"] == "context_length_exceeded"
     assert "256" in error["message"]
+
+
+async def test_max_tokens_over_the_policy_cap_is_400_naming_the_limit(client: Client) -> None:
+    error = error_of(await client.post("/v1/chat/completions", json=chat(max_tokens=10_000)), 400)
+    assert error["code"] == "policy_violation"
+    assert error["param"] == "max_tokens"
+    assert "4096" in error["message"]
 
 
 async def test_prompt_over_context_is_400(client: Client) -> None:

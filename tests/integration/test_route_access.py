@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.app import create_app
 from gateway.auth.guards import PUBLIC_OPT_KEY
 from gateway.settings import Settings
+from tests.integration.conftest import shipped_policies
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
 from tests.support.identity import MemoryDirectory, TokenFactory
 
@@ -25,7 +26,7 @@ def test_every_route_is_public_by_name_or_guarded_by_a_role(
     directory: MemoryDirectory,
     sqlite_sessions: sessionmaker[Session],
 ) -> None:
-    app = create_app(settings, echo_engine, directory, sqlite_sessions)
+    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies())
     for route in app.routes:
         for handler in route.route_handlers:  # type: ignore[union-attr]
             if handler.http_methods == {"OPTIONS"}:
