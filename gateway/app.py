@@ -29,6 +29,7 @@ from gateway.auth.verify import TokenVerifier
 from gateway.errors import GatewayError
 from gateway.pipeline import Pipeline
 from gateway.policy.store import PolicyStore
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 
 log = structlog.get_logger("enclave.app")
@@ -55,9 +56,10 @@ def create_app(
     directory: IdentityDirectory,
     sessions: sessionmaker[Session],
     policies: PolicyStore,
+    limiter: RateLimiter,
 ) -> Litestar:
     """The gateway around an engine that is already started; the app shuts it down on exit."""
-    pipeline = Pipeline(engine, policies)
+    pipeline = Pipeline(engine, policies, limiter)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, directory=directory
     )
@@ -70,6 +72,7 @@ def create_app(
             yield
         finally:
             await policies.stop()
+            await limiter.close()
             await engine.shutdown()
             log.info("engine stopped")
 

@@ -30,8 +30,14 @@ from gateway.policy.decision import Decision
 from gateway.policy.evaluate import evaluate
 from gateway.policy.request import policy_request_for_chat, policy_request_for_completion
 from gateway.policy.store import PolicyStore
+from gateway.ratelimit.admission import Admission
+from gateway.ratelimit.limiter import RateLimiter
+from gateway.ratelimit.scopes import quota_scopes
+from gateway.usage import UsageTally
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
 
+KEEP_ALIVE_SECONDS = 30.0
+"""How often a long stream pushes its concurrency slot's expiry further."""
 DEFAULT_TEMPERATURE = 1.0
 DEFAULT_TOP_P = 1.0
 
@@ -55,9 +61,10 @@ class GenerationPlan:
 class Pipeline:
     """The gates after authentication, in order: model, policy, prompt, engine."""
 
-    def __init__(self, engine: Engine, policies: PolicyStore) -> None:
+    def __init__(self, engine: Engine, policies: PolicyStore, limiter: RateLimiter) -> None:
         self._engine = engine
         self._policies = policies
+        self._limiter = limiter
 
     def plan_chat(
         self, request_id: str, principal: Principal, request: ChatCompletionRequest
@@ -97,15 +104,33 @@ class Pipeline:
     def models(self) -> Sequence[ModelInfo]:
         return self._engine.models()
 
-    async def generate(self, plan: GenerationPlan) -> AsyncGenerator[GenerationStep, None]:
-        """Stream the engine's steps; engine failures become 503s, closing aborts the request."""
+    async def admit(self, plan: GenerationPlan) -> Admission:
+        """Reserve the request, its estimated tokens and a concurrency slot (429 when over)."""
+        scopes = quota_scopes(plan.principal, plan.decision.rate_limits)
+        sampling = plan.sampling
+        estimate = len(plan.prompt_token_ids) + (sampling.max_tokens or 0) * sampling.n
+        return await self._limiter.admit(plan.request_id, scopes, estimate)
+
+    async def generate(
+        self, plan: GenerationPlan, admission: Admission
+    ) -> AsyncGenerator[GenerationStep, None]:
+        """Stream the engine's steps, then settle the tokens really used and free the slot.
+
+        Engine failures become 503s; closing the stream early aborts the engine request.
+        """
+        tally = UsageTally(prompt_tokens=len(plan.prompt_token_ids))
         steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
-        async with contextlib.aclosing(steps):  # type: ignore[type-var]
+        async with admission, contextlib.aclosing(steps):  # type: ignore[type-var]
             try:
                 async for step in steps:
+                    tally.observe(step)
+                    if tally.due_for_keep_alive(KEEP_ALIVE_SECONDS):
+                        await admission.keep_alive()
                     yield step
             except EngineError as exc:
                 raise EngineUnavailableError("the inference engine failed; try again") from exc
+            finally:
+                await admission.settle(tally.total_tokens())
 
     def _find_model(self, name: str) -> ModelInfo:
         for model in self._engine.models():

@@ -15,6 +15,7 @@ from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_db_engine, create_session_factory, require_current_schema
 from gateway.errors import ConfigurationError
 from gateway.policy.store import PolicyStore
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 from gateway.tls.context import server_ssl_context
 
@@ -33,6 +34,12 @@ async def serve(settings: Settings) -> None:
     """Start the engine and serve HTTPS until a shutdown signal arrives."""
     ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
     policies = PolicyStore.open(settings.policies_dir)
+    limiter = await RateLimiter.connect(
+        settings.rate_limit_storage,
+        local_fallback=settings.rate_limit_local_fallback,
+        slot_ttl_seconds=settings.rate_limit_slot_ttl_seconds,
+        key_prefix=settings.rate_limit_key_prefix,
+    )
     database = create_db_engine(settings.database_url)
     require_current_schema(database)
     sessions = create_session_factory(database)
@@ -44,7 +51,7 @@ async def serve(settings: Settings) -> None:
         engine = start_vllm_engine(engine_config(settings))
     except EngineConfigurationError as exc:
         raise ConfigurationError(str(exc)) from exc
-    app = create_app(settings, engine, directory, sessions, policies)
+    app = create_app(settings, engine, directory, sessions, policies, limiter)
     config = uvicorn.Config(
         app,
         host=settings.host,

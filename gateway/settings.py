@@ -70,6 +70,15 @@ class Settings:
     policies_dir: Path = Path("policies")
     """Folder of the per-department policy files (``default.yaml`` required)."""
 
+    rate_limit_storage: str = "memory://"
+    """Where rate-limit counters live: ``memory://`` (this process) or ``redis://host:port/db``."""
+    rate_limit_local_fallback: bool = False
+    """When the shared store is down: refuse with 503 (false) or count per replica (true)."""
+    rate_limit_key_prefix: str = "enclave"
+    """Prefix of every rate-limit key in the shared store (one per deployment)."""
+    rate_limit_slot_ttl_seconds: int = 120
+    """A concurrency slot held by a replica that died frees itself after this long."""
+
     log_level: str = "info"
     """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
     max_request_bytes: int = 1_048_576

@@ -54,18 +54,19 @@ async def _respond(
     render_body: BodyRenderer,
 ) -> Response[Any]:
     created = int(time.time())
-    steps = await primed(pipeline.generate(plan))
+    admission = await pipeline.admit(plan)
+    steps = await primed(pipeline.generate(plan, admission))
     if plan.stream:
         return Stream(
             render.ending_in_error_event(render_stream(plan, steps, created)),
             media_type="text/event-stream",
-            headers=SSE_HEADERS,
+            headers={**SSE_HEADERS, **admission.headers},
         )
     try:
         collected = await cancel_on_disconnect(request.receive, collect(steps, plan.sampling.n))
     except ClientDisconnectedError:
         return Response(content=b"", status_code=CLIENT_CLOSED_REQUEST)
-    return Response(content=render_body(plan, collected, created))
+    return Response(content=render_body(plan, collected, created), headers=admission.headers)
 
 
 @get("/v1/models", guards=[requires_role(APP_ROLE)])

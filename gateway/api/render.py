@@ -11,6 +11,7 @@ from engine.protocol import GenerationStep, TokenLogprob
 from gateway.api.collect import Collected, usage_of, wire_finish_reason
 from gateway.errors import GatewayError
 from gateway.pipeline import GenerationPlan
+from gateway.usage import UsageTally
 from gateway.wire.responses import (
     AssistantMessage,
     ChatChoice,
@@ -24,7 +25,6 @@ from gateway.wire.responses import (
     CompletionChoice,
     CompletionLogprobs,
     TopLogprob,
-    Usage,
 )
 
 SSE_DONE = b"data: [DONE]\n\n"
@@ -99,7 +99,7 @@ async def chat_stream(
         for i in range(plan.sampling.n)
     ]
     yield chunk(roles)
-    usage = _UsageTally()
+    usage = UsageTally(prompt_tokens=0)
     async for step in steps:
         usage.observe(step)
         for delta in step.deltas:
@@ -111,7 +111,7 @@ async def chat_stream(
             )
             yield chunk([choice])
     if plan.include_usage:
-        yield chunk([], usage=usage.total())
+        yield chunk([], usage=usage_of(usage.prompt_tokens, usage.completion_tokens))
     yield SSE_DONE
 
 
@@ -119,7 +119,7 @@ async def completion_stream(
     plan: GenerationPlan, steps: AsyncIterator[GenerationStep], created: int
 ) -> AsyncIterator[bytes]:
     chunk_id = f"cmpl-{plan.request_id}"
-    usage = _UsageTally()
+    usage = UsageTally(prompt_tokens=0)
     offsets: dict[int, int] = {}
     async for step in steps:
         usage.observe(step)
@@ -140,24 +140,14 @@ async def completion_stream(
     if plan.include_usage:
         yield sse_event(
             Completion(
-                id=chunk_id, created=created, model=plan.model, choices=[], usage=usage.total()
+                id=chunk_id,
+                created=created,
+                model=plan.model,
+                choices=[],
+                usage=usage_of(usage.prompt_tokens, usage.completion_tokens),
             )
         )
     yield SSE_DONE
-
-
-class _UsageTally:
-    def __init__(self) -> None:
-        self.prompt_tokens = 0
-        self.per_choice: dict[int, int] = {}
-
-    def observe(self, step: GenerationStep) -> None:
-        self.prompt_tokens = step.prompt_tokens
-        for delta in step.deltas:
-            self.per_choice[delta.index] = delta.completion_tokens
-
-    def total(self) -> Usage:
-        return usage_of(self.prompt_tokens, sum(self.per_choice.values()))
 
 
 def _chat_logprobs(entries: Sequence[TokenLogprob], top: int | None) -> ChatLogprobs | None:

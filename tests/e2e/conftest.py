@@ -9,6 +9,7 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
         "VLLM_CPU_KVCACHE_SPACE": "1",
         "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
         "ENCLAVE_KEYS_DIR": str(work / "keys"),
+        "ENCLAVE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
+        "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-e2e-{uuid.uuid4().hex[:8]}",
     }
     token = prepare_identity(env)
     log_file = work / "server.log"

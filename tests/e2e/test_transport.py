@@ -54,3 +54,13 @@ def test_health_and_readiness_over_https(gateway: RunningGateway) -> None:
     assert httpx.get(f"{gateway.base_url}/healthz", verify=context).json() == {"status": "ok"}
     ready = httpx.get(f"{gateway.base_url}/readyz", verify=context).json()
     assert ready["checks"]["engine"] == {"ready": True, "device": "cpu", "detail": ""}
+
+
+def test_inference_answers_carry_rate_limit_headers(gateway: RunningGateway) -> None:
+    with gateway.client() as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model=gateway.model, messages=[{"role": "user", "content": "hi"}], max_tokens=2
+        )
+    assert int(raw.headers["x-ratelimit-limit-requests"]) > 0
+    assert int(raw.headers["x-ratelimit-remaining-requests"]) >= 0
+    assert raw.headers["x-ratelimit-reset-tokens"]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.app import create_app
 from gateway.db.session import create_db_engine, create_session_factory, upgrade_database
 from gateway.policy.store import PolicyStore
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 from tests.support.databases import sqlite_url
 from tests.support.echo_engine import EchoEngine
@@ -57,6 +58,14 @@ def shipped_policies() -> PolicyStore:
 
 
 @pytest.fixture
+async def limiter() -> AsyncIterator[RateLimiter]:
+    """An in-process rate limiter."""
+    memory_limiter = await RateLimiter.connect("memory://")
+    yield memory_limiter
+    await memory_limiter.close()
+
+
+@pytest.fixture
 def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """Sessions on a freshly migrated SQLite database (for routes that use the database)."""
     url = sqlite_url(tmp_path)
@@ -72,9 +81,10 @@ async def anonymous_client(
     echo_engine: EchoEngine,
     directory: MemoryDirectory,
     sqlite_sessions: sessionmaker[Session],
+    limiter: RateLimiter,
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     """The app with no credentials attached."""
-    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies())
+    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies(), limiter)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 

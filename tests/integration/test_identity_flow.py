@@ -14,6 +14,7 @@ from gateway.app import create_app
 from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_session_factory
 from gateway.identity import issuing, tenants
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 from tests.integration.conftest import shipped_policies
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
@@ -43,11 +44,16 @@ def admin_token(engine: Engine, identity_settings: Settings) -> str:
 
 @pytest.fixture
 async def api(
-    engine: Engine, identity_settings: Settings, echo_engine: EchoEngine
+    engine: Engine, identity_settings: Settings, echo_engine: EchoEngine, limiter: RateLimiter
 ) -> AsyncIterator[Client]:
     sessions = create_session_factory(engine)
     app = create_app(
-        identity_settings, echo_engine, DatabaseDirectory(sessions), sessions, shipped_policies()
+        identity_settings,
+        echo_engine,
+        DatabaseDirectory(sessions),
+        sessions,
+        shipped_policies(),
+        limiter,
     )
     async with AsyncTestClient(app=app) as client:
         yield client

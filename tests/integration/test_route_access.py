@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.auth.guards import PUBLIC_OPT_KEY
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import Settings
 from tests.integration.conftest import shipped_policies
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
@@ -20,13 +21,14 @@ CHAT = {"model": ECHO_MODEL, "messages": [{"role": "user", "content": "hi"}]}
 PUBLIC_ROUTES = {"/healthz", "/readyz", "/.well-known/jwks.json"}
 
 
-def test_every_route_is_public_by_name_or_guarded_by_a_role(
+async def test_every_route_is_public_by_name_or_guarded_by_a_role(
     settings: Settings,
     echo_engine: EchoEngine,
     directory: MemoryDirectory,
     sqlite_sessions: sessionmaker[Session],
+    limiter: RateLimiter,
 ) -> None:
-    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies())
+    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies(), limiter)
     for route in app.routes:
         for handler in route.route_handlers:  # type: ignore[union-attr]
             if handler.http_methods == {"OPTIONS"}:
