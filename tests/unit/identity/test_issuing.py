@@ -105,7 +105,7 @@ def test_old_tokens_still_verify_after_rotation(
     session: Session, settings: Settings, acme: str
 ) -> None:
     rotate_signing_key(session, settings, now=NOW)
-    issued = issue_token(session, settings, tenant=acme, roles=["app"], ttl_seconds=60, now=NOW)
+    issued = issue_token(session, settings, tenant=acme, roles=["app"], ttl_seconds=3600, now=NOW)
     rotate_signing_key(session, settings, now=NOW)
     assert _decode(issued.token, session, settings)["jti"] == issued.jti
 
