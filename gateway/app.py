@@ -25,8 +25,9 @@ from gateway.api.middleware import request_context_middleware
 from gateway.auth.directory import IdentityDirectory
 from gateway.auth.guards import PUBLIC_OPT_KEY
 from gateway.auth.middleware import BearerTokenMiddleware
+from gateway.auth.oidc import OidcIssuer, load_trusted_issuers
 from gateway.auth.verify import TokenVerifier
-from gateway.errors import GatewayError
+from gateway.errors import ConfigurationError, GatewayError
 from gateway.pipeline import Pipeline
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
@@ -50,6 +51,18 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
+def trusted_issuers(settings: Settings, directory: IdentityDirectory) -> dict[str, OidcIssuer]:
+    """External OIDC issuers from ``ENCLAVE_TRUSTED_ISSUERS_FILE`` (none when unset)."""
+    if settings.trusted_issuers_file is None:
+        return {}
+    external = load_trusted_issuers(settings.trusted_issuers_file, directory)
+    if settings.jwt_issuer in external:
+        raise ConfigurationError(
+            f"{settings.trusted_issuers_file}: issuer {settings.jwt_issuer!r} is Enclave's own"
+        )
+    return external
+
+
 def create_app(
     settings: Settings,
     engine: Engine,
@@ -61,7 +74,10 @@ def create_app(
     """The gateway around an engine that is already started; the app shuts it down on exit."""
     pipeline = Pipeline(engine, policies, limiter)
     verifier = TokenVerifier(
-        issuer=settings.jwt_issuer, audience=settings.jwt_audience, directory=directory
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        directory=directory,
+        external=trusted_issuers(settings, directory),
     )
 
     @asynccontextmanager
