@@ -9,7 +9,8 @@ from collections.abc import Callable
 import structlog
 import uvicorn
 
-from engine.protocol import EngineConfigurationError
+from engine.instant_engine import InstantEngine
+from engine.protocol import Engine, EngineConfigurationError
 from gateway.app import create_app, engine_config
 from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_db_engine, create_session_factory, require_current_schema
@@ -30,6 +31,22 @@ def run_server(settings: Settings) -> None:
         runner.run(serve(settings))
 
 
+def start_engine(settings: Settings) -> Engine:
+    """The in-process vLLM engine, or the instant benchmark engine when explicitly asked for."""
+    if settings.engine == "instant":
+        log.warning("using the instant benchmark engine: answers are canned, not inference")
+        return InstantEngine(settings.model_name, settings.max_model_len)
+    if settings.engine != "vllm":
+        raise ConfigurationError(f"ENCLAVE_ENGINE: unknown engine {settings.engine!r}")
+    log.info("starting engine", model=str(settings.model), name=settings.model_name)
+    from engine.vllm_engine import start_vllm_engine
+
+    try:
+        return start_vllm_engine(engine_config(settings))
+    except EngineConfigurationError as exc:
+        raise ConfigurationError(str(exc)) from exc
+
+
 async def serve(settings: Settings) -> None:
     """Start the engine and serve HTTPS until a shutdown signal arrives."""
     ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
@@ -39,18 +56,13 @@ async def serve(settings: Settings) -> None:
         local_fallback=settings.rate_limit_local_fallback,
         slot_ttl_seconds=settings.rate_limit_slot_ttl_seconds,
         key_prefix=settings.rate_limit_key_prefix,
+        socket_timeout_seconds=settings.rate_limit_store_timeout_seconds,
     )
     database = create_db_engine(settings.database_url)
     require_current_schema(database)
     sessions = create_session_factory(database)
     directory = DatabaseDirectory(sessions)
-    log.info("starting engine", model=str(settings.model), name=settings.model_name)
-    from engine.vllm_engine import start_vllm_engine
-
-    try:
-        engine = start_vllm_engine(engine_config(settings))
-    except EngineConfigurationError as exc:
-        raise ConfigurationError(str(exc)) from exc
+    engine = start_engine(settings)
     app = create_app(settings, engine, directory, sessions, policies, limiter)
     config = uvicorn.Config(
         app,

@@ -33,6 +33,8 @@ class Settings:
     tls_keyfile: Path | None = None
     """Server private key; defaults to ``certs_dir/server-key.pem``."""
 
+    engine: str = "vllm"
+    """``vllm`` (production); ``instant`` answers at once, for gateway benchmarks only."""
     model: Path = Path("var/models/smollm2-135m-instruct")
     """Local Hugging Face-format model directory the engine loads (never downloaded)."""
     served_model_name: str | None = None
@@ -76,6 +78,8 @@ class Settings:
     """When the shared store is down: refuse with 503 (false) or count per replica (true)."""
     rate_limit_key_prefix: str = "enclave"
     """Prefix of every rate-limit key in the shared store (one per deployment)."""
+    rate_limit_store_timeout_seconds: float = 2.0
+    """How long one call to the shared store may take before it counts as unreachable."""
     rate_limit_slot_ttl_seconds: int = 120
     """A concurrency slot held by a replica that died frees itself after this long."""
 

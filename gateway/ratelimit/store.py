@@ -22,6 +22,8 @@ REDIS_SCHEMES = frozenset({"redis", "rediss"})
 # One quick retry covers a pooled connection that Redis closed; more would only stretch
 # the time a request waits before it is refused while Redis is down.
 REDIS_RETRIES = 1
+REDIS_MAX_CONNECTIONS = 64
+"""Connections one replica keeps to the shared store; more callers wait their turn."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +81,17 @@ def open_memory_store(clock: Callable[[], float]) -> QuotaStore:
 def open_redis_store(
     url: str, key_prefix: str, clock: Callable[[], float], socket_timeout_seconds: float
 ) -> QuotaStore:
-    client = redis.asyncio.Redis.from_url(
+    # A blocking pool: under load, callers wait (up to the timeout) for a free connection
+    # instead of failing with "too many connections" and being refused with a false 503.
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=socket_timeout_seconds,
         socket_timeout=socket_timeout_seconds,
         socket_connect_timeout=socket_timeout_seconds,
         retry=Retry(NoBackoff(), REDIS_RETRIES),
     )
+    client = redis.asyncio.Redis(connection_pool=pool)
     # limits and the slot scripts share one connection pool (and so its timeouts).
     shared_pool: dict[str, Any] = {"connection_pool": client.connection_pool}
     storage = _async_storage(
@@ -97,13 +104,18 @@ def open_redis_store(
         )
     )
     parts = urlsplit(url)
+
+    async def close() -> None:
+        await client.aclose()
+        await pool.disconnect()
+
     return QuotaStore(
         description=f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}",
         shared=True,
         counters=WindowCounters(storage, clock),
         slots=RedisSlots(client),
         check=storage.check,
-        close=client.aclose,
+        close=close,
     )
 
 
