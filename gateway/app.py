@@ -31,6 +31,7 @@ from gateway.errors import ConfigurationError, GatewayError
 from gateway.pipeline import Pipeline
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
+from gateway.readiness import ReadinessProbe
 from gateway.settings import Settings
 
 log = structlog.get_logger("enclave.app")
@@ -73,6 +74,7 @@ def create_app(
 ) -> Litestar:
     """The gateway around an engine that is already started; the app shuts it down on exit."""
     pipeline = Pipeline(engine, policies, limiter)
+    readiness = ReadinessProbe(engine, sessions, limiter, policies)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
@@ -108,6 +110,7 @@ def create_app(
             "directory": Provide(lambda: directory, use_cache=True, sync_to_thread=False),
             "sessions": Provide(lambda: sessions, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={
             GatewayError: handle_gateway_error,
@@ -119,7 +122,7 @@ def create_app(
             DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=PUBLIC_OPT_KEY),
         ],
         lifespan=[lifespan],
-        state=State({"settings": settings, "verifier": verifier}),
+        state=State({"settings": settings, "verifier": verifier, "readiness": readiness}),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=None,
         debug=False,

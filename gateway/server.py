@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from types import FrameType
 
 import structlog
 import uvicorn
@@ -17,6 +18,7 @@ from gateway.db.session import create_db_engine, create_session_factory, require
 from gateway.errors import ConfigurationError
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
+from gateway.readiness import ReadinessProbe
 from gateway.settings import Settings
 from gateway.tls.context import server_ssl_context
 
@@ -86,6 +88,14 @@ class _AnnouncingServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
         super().__init__(config)
         self._settings = settings
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: report not-ready at once, then let uvicorn drain and shut down."""
+        readiness = getattr(self.config.app, "state", {}).get("readiness")
+        if isinstance(readiness, ReadinessProbe):
+            readiness.draining = True
+        log.info("draining", signal=sig)
+        super().handle_exit(sig, frame)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Response, get
 
-from engine.protocol import Engine
 from gateway.auth.guards import PUBLIC_OPT_KEY
+from gateway.readiness import ReadinessProbe
 
 
 @get("/healthz", opt={PUBLIC_OPT_KEY: True})
@@ -17,13 +17,11 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", opt={PUBLIC_OPT_KEY: True})
-async def readyz(engine: Engine) -> Response[Any]:
-    """Ready when the engine can take requests; says which device the engine runs on."""
-    health = await engine.health()
-    body = {
-        "status": "ready" if health.ready else "not ready",
-        "checks": {
-            "engine": {"ready": health.ready, "device": health.device, "detail": health.detail}
-        },
-    }
-    return Response(content=body, status_code=200 if health.ready else 503)
+async def readyz(readiness: ReadinessProbe) -> Response[Any]:
+    """Ready when the engine, database, rate-limit store and policies can serve, and not draining.
+
+    Says which device the engine runs on (``cpu``, ``cuda``).
+    """
+    result = await readiness.check()
+    body = {"status": "ready" if result.ready else "not ready", "checks": result.checks}
+    return Response(content=body, status_code=200 if result.ready else 503)

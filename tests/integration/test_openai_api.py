@@ -108,7 +108,10 @@ async def test_health_and_readiness(client: Client, echo_engine: EchoEngine) -> 
     assert (await client.get("/healthz")).status_code == 200
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"]["engine"]["device"] == "memory"
+    checks = ready.json()["checks"]
+    assert checks["engine"]["device"] == "memory"
+    assert set(checks) == {"engine", "database", "rate_limit_store", "policies", "draining"}
+    assert all(check["ready"] for check in checks.values())
     echo_engine.ready = False
     assert (await client.get("/readyz")).status_code == 503
 

@@ -155,5 +155,8 @@ async def test_unreachable_shared_store_fails_closed_with_503(
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "rate_limit_store_unavailable"
         assert echo_engine.started == []
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["rate_limit_store"]["ready"] is False
     finally:
         await dead.close()
