@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+PROMTOOL := var/tools/usr/bin/promtool
 PIP := $(BIN)/pip --disable-pip-version-check
 # vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
 export VLLM_CPU_KVCACHE_SPACE ?= 1
@@ -13,9 +14,16 @@ run: install model certs database demo-token  ## everything, then the gateway on
 	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
 	$(BIN)/enclave serve
 
-test: install  ## everything the tests need, then the suite
+test: install $(PROMTOOL)  ## everything the tests need, then the suite
 	@echo "==> running the test suite (the end-to-end tests start the real server with vLLM)"
-	$(BIN)/pytest
+	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest
+
+$(PROMTOOL):  ## promtool from Debian's prometheus package, to check deploy/prometheus and the dashboard
+	@echo "==> fetching promtool (Debian's prometheus package)"
+	mkdir -p var/tools/deb
+	cd var/tools/deb && (apt-get download prometheus || (apt-get update -qq && apt-get download prometheus))
+	dpkg -x var/tools/deb/prometheus_*.deb var/tools
+	test -x $@
 
 lint: install  ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -10,28 +10,29 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
-from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import EngineConfig
-from engine.protocol import Engine
 from gateway.api import admin, health, keys, openai
 from gateway.api.error_handlers import (
     handle_gateway_error,
     handle_http_exception,
     handle_unexpected,
 )
-from gateway.api.middleware import request_context_middleware
+from gateway.api.middleware import request_context
 from gateway.auth.directory import IdentityDirectory
 from gateway.auth.guards import PUBLIC_OPT_KEY
 from gateway.auth.middleware import BearerTokenMiddleware
 from gateway.auth.oidc import OidcIssuer, load_trusted_issuers
+from gateway.auth.principal import ADMIN_ROLE
 from gateway.auth.verify import TokenVerifier
 from gateway.errors import ConfigurationError, GatewayError
+from gateway.metrics.endpoint import metrics_route
+from gateway.metrics.registry import GatewayMetrics
 from gateway.pipeline import Pipeline
-from gateway.policy.store import PolicyStore
-from gateway.ratelimit.limiter import RateLimiter
 from gateway.readiness import ReadinessProbe
+from gateway.services import Services
 from gateway.settings import Settings
 
 log = structlog.get_logger("enclave.app")
@@ -64,16 +65,18 @@ def trusted_issuers(settings: Settings, directory: IdentityDirectory) -> dict[st
     return external
 
 
-def create_app(
-    settings: Settings,
-    engine: Engine,
-    directory: IdentityDirectory,
-    sessions: sessionmaker[Session],
-    policies: PolicyStore,
-    limiter: RateLimiter,
-) -> Litestar:
-    """The gateway around an engine that is already started; the app shuts it down on exit."""
-    pipeline = Pipeline(engine, policies, limiter)
+def _metrics_on_https(settings: Settings, metrics: GatewayMetrics) -> list[HTTPRouteHandler]:
+    """``/metrics`` on the gateway's own port, for admins, when no separate port is set."""
+    if settings.metrics_port != 0:
+        return []
+    return [metrics_route(metrics, required_role=ADMIN_ROLE)]
+
+
+def create_app(settings: Settings, services: Services) -> Litestar:
+    """The gateway around services already built; the app stops them on exit."""
+    engine, directory, sessions = services.engine, services.directory, services.sessions
+    policies, limiter, metrics = services.policies, services.limiter, services.metrics
+    pipeline = Pipeline(engine, policies, limiter, metrics)
     readiness = ReadinessProbe(engine, sessions, limiter, policies)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
@@ -103,6 +106,7 @@ def create_app(
             health.readyz,
             keys.jwks,
             admin.admin_router,
+            *_metrics_on_https(settings, metrics),
         ],
         dependencies={
             "pipeline": Provide(lambda: pipeline, use_cache=True, sync_to_thread=False),
@@ -118,7 +122,7 @@ def create_app(
             Exception: handle_unexpected,
         },
         middleware=[
-            request_context_middleware,
+            request_context(metrics),
             DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=PUBLIC_OPT_KEY),
         ],
         lifespan=[lifespan],

@@ -95,6 +95,8 @@ class RateLimitedError(GatewayError):
     status_code = 429
     error_type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
+    limit_kind: str = "requests"
+    """Which limit refused: ``requests``, ``tokens``, ``burst`` or ``concurrency``."""
 
 
 class InternalError(GatewayError):

@@ -6,6 +6,7 @@ Handlers decode the body, call ``plan_*`` and then ``generate``; rendering stays
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,10 @@ from gateway.errors import (
     EngineUnavailableError,
     InvalidRequestError,
     ModelNotFoundError,
+    RateLimitedError,
+    ServiceUnavailableError,
 )
+from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.decision import Decision
 from gateway.policy.evaluate import evaluate
 from gateway.policy.request import policy_request_for_chat, policy_request_for_completion
@@ -33,9 +37,12 @@ from gateway.policy.store import PolicyStore
 from gateway.ratelimit.admission import Admission
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.scopes import quota_scopes
+from gateway.timings import RequestTimings
 from gateway.usage import UsageTally
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
 
+CHAT_ROUTE = "/v1/chat/completions"
+COMPLETION_ROUTE = "/v1/completions"
 KEEP_ALIVE_SECONDS = 30.0
 """How often a long stream pushes its concurrency slot's expiry further."""
 DEFAULT_TEMPERATURE = 1.0
@@ -47,6 +54,7 @@ class GenerationPlan:
     """A checked request, ready for the engine."""
 
     request_id: str
+    route: str
     principal: Principal
     decision: Decision
     model: str
@@ -61,10 +69,17 @@ class GenerationPlan:
 class Pipeline:
     """The gates after authentication, in order: model, policy, prompt, engine."""
 
-    def __init__(self, engine: Engine, policies: PolicyStore, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        policies: PolicyStore,
+        limiter: RateLimiter,
+        metrics: GatewayMetrics,
+    ) -> None:
         self._engine = engine
         self._policies = policies
         self._limiter = limiter
+        self._metrics = metrics
 
     def plan_chat(
         self, request_id: str, principal: Principal, request: ChatCompletionRequest
@@ -85,7 +100,7 @@ class Pipeline:
         measured = policy_request_for_chat(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
         logprobs = (request.top_logprobs or 0) if request.logprobs else None
-        prepared = _Prepared(request_id, principal, decision, model, prompt_ids)
+        prepared = _Prepared(request_id, CHAT_ROUTE, principal, decision, model, prompt_ids)
         return _plan(prepared, request, logprobs)
 
     def plan_completion(
@@ -98,7 +113,7 @@ class Pipeline:
         prompt_ids = self._tokenize(Prompt(text=prompt))
         measured = policy_request_for_completion(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
-        prepared = _Prepared(request_id, principal, decision, model, prompt_ids)
+        prepared = _Prepared(request_id, COMPLETION_ROUTE, principal, decision, model, prompt_ids)
         return _plan(prepared, request, request.logprobs)
 
     def models(self) -> Sequence[ModelInfo]:
@@ -109,20 +124,30 @@ class Pipeline:
         scopes = quota_scopes(plan.principal, plan.decision.rate_limits)
         sampling = plan.sampling
         estimate = len(plan.prompt_token_ids) + (sampling.max_tokens or 0) * sampling.n
-        return await self._limiter.admit(plan.request_id, scopes, estimate)
+        try:
+            return await self._limiter.admit(plan.request_id, scopes, estimate)
+        except RateLimitedError as refusal:
+            self._metrics.count_rate_limit_refusal(refusal.limit_kind)
+            raise
+        except ServiceUnavailableError:
+            self._metrics.count_rate_limit_refusal("store_unavailable")
+            raise
 
     async def generate(
-        self, plan: GenerationPlan, admission: Admission
+        self, plan: GenerationPlan, admission: Admission, timings: RequestTimings
     ) -> AsyncGenerator[GenerationStep, None]:
         """Stream the engine's steps, then settle the tokens really used and free the slot.
 
         Engine failures become 503s; closing the stream early aborts the engine request.
         """
         tally = UsageTally(prompt_tokens=len(plan.prompt_token_ids))
+        timings.engine_started = time.perf_counter()
         steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
         async with admission, contextlib.aclosing(steps):  # type: ignore[type-var]
             try:
                 async for step in steps:
+                    if timings.first_token is None:
+                        timings.first_token = time.perf_counter()
                     tally.observe(step)
                     if tally.due_for_keep_alive(KEEP_ALIVE_SECONDS):
                         await admission.keep_alive()
@@ -130,7 +155,18 @@ class Pipeline:
             except EngineError as exc:
                 raise EngineUnavailableError("the inference engine failed; try again") from exc
             finally:
+                timings.engine_finished = time.perf_counter()
                 await admission.settle(tally.total_tokens())
+                self._account(plan, tally, timings)
+
+    def _account(self, plan: GenerationPlan, tally: UsageTally, timings: RequestTimings) -> None:
+        principal = plan.principal
+        self._metrics.count_tokens(
+            principal.tenant, principal.department, tally.prompt_tokens, tally.completion_tokens
+        )
+        first_token = timings.time_to_first_token()
+        if first_token is not None:
+            self._metrics.observe_first_token(plan.route, first_token)
 
     def _find_model(self, name: str) -> ModelInfo:
         for model in self._engine.models():
@@ -148,6 +184,7 @@ class Pipeline:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     request_id: str
+    route: str
     principal: Principal
     decision: Decision
     model: ModelInfo
@@ -183,6 +220,7 @@ def _plan(prepared: _Prepared, request: SamplingFields, logprobs: int | None) ->
     )
     return GenerationPlan(
         request_id=prepared.request_id,
+        route=prepared.route,
         principal=prepared.principal,
         decision=prepared.decision,
         model=prepared.model.name,

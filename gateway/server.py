@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from types import FrameType
 
 import structlog
@@ -16,9 +17,13 @@ from gateway.app import create_app, engine_config
 from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_db_engine, create_session_factory, require_current_schema
 from gateway.errors import ConfigurationError
+from gateway.metrics.endpoint import metrics_app
+from gateway.metrics.gpu import GpuSampler
+from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.readiness import ReadinessProbe
+from gateway.services import Services
 from gateway.settings import Settings
 from gateway.tls.context import server_ssl_context
 
@@ -49,9 +54,11 @@ def start_engine(settings: Settings) -> Engine:
         raise ConfigurationError(str(exc)) from exc
 
 
-async def serve(settings: Settings) -> None:
-    """Start the engine and serve HTTPS until a shutdown signal arrives."""
-    ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
+async def build_services(settings: Settings) -> Services:
+    """Policies, rate limiter, database, identity directory, engine and metrics, in that order.
+
+    Everything cheap and likely to be misconfigured is checked before the engine starts.
+    """
     policies = PolicyStore.open(settings.policies_dir)
     limiter = await RateLimiter.connect(
         settings.rate_limit_storage,
@@ -65,9 +72,15 @@ async def serve(settings: Settings) -> None:
     sessions = create_session_factory(database)
     directory = DatabaseDirectory(sessions)
     engine = start_engine(settings)
-    app = create_app(settings, engine, directory, sessions, policies, limiter)
+    return Services(engine, directory, sessions, policies, limiter, GatewayMetrics())
+
+
+async def serve(settings: Settings) -> None:
+    """Start everything and serve HTTPS (and metrics) until a shutdown signal arrives."""
+    ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
+    services = await build_services(settings)
     config = uvicorn.Config(
-        app,
+        create_app(settings, services),
         host=settings.host,
         port=settings.port,
         ssl_certfile=str(settings.server_certfile),
@@ -79,7 +92,48 @@ async def serve(settings: Settings) -> None:
     )
     config.load()
     config.ssl = ssl_context
-    await _AnnouncingServer(config, settings).serve()
+    gpus = await GpuSampler.open(services.metrics.registry)
+    if gpus is not None:
+        gpus.start()
+    try:
+        async with _metrics_listener(settings, services.metrics):
+            await _AnnouncingServer(config, settings).serve()
+    finally:
+        if gpus is not None:
+            await gpus.stop()
+
+
+@contextlib.asynccontextmanager
+async def _metrics_listener(settings: Settings, metrics: GatewayMetrics) -> AsyncIterator[None]:
+    """Prometheus on its own plain-HTTP port (``ENCLAVE_METRICS_PORT``; 0 = on the HTTPS port).
+
+    Started before the main server so that the main server's signal handlers are the ones
+    in force: SIGTERM drains the gateway, and the metrics port closes after it.
+    """
+    if settings.metrics_port == 0:
+        yield
+        return
+    config = uvicorn.Config(
+        metrics_app(metrics),
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(), name="enclave-metrics")
+    while not server.started and not task.done():  # noqa: ASYNC110  # uvicorn offers no event
+        await asyncio.sleep(0.05)
+    if task.done():
+        task.result()
+        raise ConfigurationError(f"metrics port {settings.metrics_port} could not be opened")
+    log.info("metrics listening", url=f"http://{settings.metrics_host}:{settings.metrics_port}")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
 
 
 class _AnnouncingServer(uvicorn.Server):

@@ -83,6 +83,11 @@ class Settings:
     rate_limit_slot_ttl_seconds: int = 120
     """A concurrency slot held by a replica that died frees itself after this long."""
 
+    metrics_host: str = "127.0.0.1"
+    """Address of the plain-HTTP Prometheus listener (keep it on a private network)."""
+    metrics_port: int = 9464
+    """Port of the Prometheus listener; 0 serves ``/metrics`` on the HTTPS port to ``admin``."""
+
     log_level: str = "info"
     """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
     max_request_bytes: int = 1_048_576

@@ -19,6 +19,7 @@ from gateway.api.streams import primed
 from gateway.auth.guards import principal_of, requires_role
 from gateway.auth.principal import APP_ROLE
 from gateway.pipeline import GenerationPlan, Pipeline
+from gateway.timings import timings_of
 from gateway.wire.decode import decode_request
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest
 from gateway.wire.responses import Model, ModelList
@@ -55,7 +56,7 @@ async def _respond(
 ) -> Response[Any]:
     created = int(time.time())
     admission = await pipeline.admit(plan)
-    steps = await primed(pipeline.generate(plan, admission))
+    steps = await primed(pipeline.generate(plan, admission, timings_of(request.scope)))
     if plan.stream:
         return Stream(
             render.ending_in_error_event(render_stream(plan, steps, created)),

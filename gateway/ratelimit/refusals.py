@@ -46,7 +46,7 @@ def window_refusal(hits: Sequence[WindowHit], now: float) -> RateLimitedError:
             f"requested {limit.cost}. Please try again in {format_reset(wait)}."
         )
     given_back = [hit.without_own_cost() for hit in hits]
-    return rate_limited(message, wait, quota_headers(given_back, now))
+    return rate_limited(message, wait, quota_headers(given_back, now), kind=limit.kind)
 
 
 def slot_refusal(scope: QuotaScope, hits: Sequence[WindowHit], now: float) -> RateLimitedError:
@@ -56,11 +56,15 @@ def slot_refusal(scope: QuotaScope, hits: Sequence[WindowHit], now: float) -> Ra
         f"limit {scope.quota.concurrent}. Please try again when a request in flight ends."
     )
     given_back = [hit.without_own_cost() for hit in hits]
-    return rate_limited(message, CONCURRENCY_RETRY_SECONDS, quota_headers(given_back, now))
+    headers = quota_headers(given_back, now)
+    return rate_limited(message, CONCURRENCY_RETRY_SECONDS, headers, kind="concurrency")
 
 
-def rate_limited(message: str, wait_seconds: float, headers: dict[str, str]) -> RateLimitedError:
+def rate_limited(
+    message: str, wait_seconds: float, headers: dict[str, str], *, kind: str
+) -> RateLimitedError:
     error = RateLimitedError(message)
+    error.limit_kind = kind
     error.headers.update(headers)
     error.headers["Retry-After"] = format_retry_after(wait_seconds)
     return error

@@ -38,6 +38,10 @@ class RunningGateway:
     env: dict[str, str]
     token: str
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['ENCLAVE_METRICS_PORT']}/metrics"
+
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
@@ -113,13 +117,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
     build_tiny_model(TINY_MODEL_DIR)
     work = tmp_path_factory.mktemp("gateway")
     certs = init_dev_certs(work / "certs")
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "ENCLAVE_MODEL": str(TINY_MODEL_DIR),
         "ENCLAVE_SERVED_MODEL_NAME": SERVED_NAME,
         "ENCLAVE_CERTS_DIR": str(work / "certs"),
         "ENCLAVE_PORT": str(port),
+        "ENCLAVE_METRICS_PORT": str(metrics_port),
         "ENCLAVE_DTYPE": "float32",
         "ENCLAVE_MAX_MODEL_LEN": "512",
         "VLLM_CPU_KVCACHE_SPACE": "1",

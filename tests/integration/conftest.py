@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.db.session import create_db_engine, create_session_factory, upgrade_database
+from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
 from tests.support.databases import sqlite_url
 from tests.support.echo_engine import EchoEngine
@@ -76,15 +78,29 @@ def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-async def anonymous_client(
-    settings: Settings,
+def services(
     echo_engine: EchoEngine,
     directory: MemoryDirectory,
     sqlite_sessions: sessionmaker[Session],
     limiter: RateLimiter,
+) -> Services:
+    """What the app is built from: echo engine, memory identities, SQLite, shipped policies."""
+    return Services(
+        engine=echo_engine,
+        directory=directory,
+        sessions=sqlite_sessions,
+        policies=shipped_policies(),
+        limiter=limiter,
+        metrics=GatewayMetrics(),
+    )
+
+
+@pytest.fixture
+async def anonymous_client(
+    settings: Settings, services: Services
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     """The app with no credentials attached."""
-    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies(), limiter)
+    app = create_app(settings, services)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 

@@ -12,15 +12,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import AsyncTestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.errors import ConfigurationError
-from gateway.ratelimit.limiter import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
-from tests.integration.conftest import shipped_policies
-from tests.support.echo_engine import ECHO_MODEL, EchoEngine
-from tests.support.identity import MemoryDirectory, TokenFactory
+from tests.support.echo_engine import ECHO_MODEL
+from tests.support.identity import TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -56,17 +54,11 @@ def idp_token(key: rsa.RSAPrivateKey, tenant: str, roles: list[str]) -> str:
 
 @pytest.fixture
 async def client(
-    settings: Settings,
-    issuers_file: Path,
-    echo_engine: EchoEngine,
-    directory: MemoryDirectory,
-    tokens: TokenFactory,
-    sqlite_sessions: sessionmaker[Session],
-    limiter: RateLimiter,
+    settings: Settings, issuers_file: Path, services: Services, tokens: TokenFactory
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     tokens.add_tenant("acme", "engineering")
     with_idp = dataclasses.replace(settings, trusted_issuers_file=issuers_file)
-    app = create_app(with_idp, echo_engine, directory, sqlite_sessions, shipped_policies(), limiter)
+    app = create_app(with_idp, services)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 
@@ -96,13 +88,9 @@ async def test_idp_token_for_an_unknown_tenant_or_without_roles_is_refused(
     assert response.status_code == 403
 
 
-def test_an_external_issuer_may_not_claim_enclaves_own_name(
-    settings: Settings,
-    tmp_path: Path,
-    issuers_file: Path,
-    echo_engine: EchoEngine,
-    directory: MemoryDirectory,
+async def test_an_external_issuer_may_not_claim_enclaves_own_name(
+    settings: Settings, issuers_file: Path, services: Services
 ) -> None:
     clash = dataclasses.replace(settings, jwt_issuer=IDP, trusted_issuers_file=issuers_file)
     with pytest.raises(ConfigurationError, match="Enclave's own"):
-        create_app(clash, echo_engine, directory, None, shipped_policies(), None)  # type: ignore[arg-type]
+        create_app(clash, services)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,9 @@ from gateway.app import create_app
 from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_session_factory
 from gateway.identity import issuing, tenants
-from gateway.ratelimit.limiter import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
-from tests.integration.conftest import shipped_policies
-from tests.support.echo_engine import ECHO_MODEL, EchoEngine
+from tests.support.echo_engine import ECHO_MODEL
 
 pytestmark = pytest.mark.anyio
 
@@ -44,17 +44,13 @@ def admin_token(engine: Engine, identity_settings: Settings) -> str:
 
 @pytest.fixture
 async def api(
-    engine: Engine, identity_settings: Settings, echo_engine: EchoEngine, limiter: RateLimiter
+    engine: Engine, identity_settings: Settings, services: Services
 ) -> AsyncIterator[Client]:
     sessions = create_session_factory(engine)
-    app = create_app(
-        identity_settings,
-        echo_engine,
-        DatabaseDirectory(sessions),
-        sessions,
-        shipped_policies(),
-        limiter,
+    database_services = dataclasses.replace(
+        services, directory=DatabaseDirectory(sessions), sessions=sessions
     )
+    app = create_app(identity_settings, database_services)
     async with AsyncTestClient(app=app) as client:
         yield client
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.policy.store import PolicyStore
-from gateway.ratelimit.limiter import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
 from tests.integration.conftest import REPO
-from tests.support.echo_engine import ECHO_MODEL, EchoEngine
-from tests.support.identity import MemoryDirectory, TokenFactory
+from tests.support.echo_engine import ECHO_MODEL
+from tests.support.identity import TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -34,16 +34,10 @@ def policy_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def support_client(
-    policy_folder: Path,
-    settings: Settings,
-    echo_engine: EchoEngine,
-    directory: MemoryDirectory,
-    tokens: TokenFactory,
-    sqlite_sessions: sessionmaker[Session],
-    limiter: RateLimiter,
+    policy_folder: Path, settings: Settings, services: Services, tokens: TokenFactory
 ) -> AsyncIterator[Client]:
     store = PolicyStore.open(policy_folder, force_polling=True)
-    app = create_app(settings, echo_engine, directory, sqlite_sessions, store, limiter)
+    app = create_app(settings, dataclasses.replace(services, policies=store))
     tokens.add_tenant("helpdesk", "support")
     token, _ = tokens.issue("helpdesk", ("app",))
     async with AsyncTestClient(app=app) as client:

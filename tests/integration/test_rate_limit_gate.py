@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -9,15 +10,15 @@ from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
 from tests.integration.conftest import REPO
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
-from tests.support.identity import MemoryDirectory, TokenFactory
+from tests.support.identity import TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -40,17 +41,15 @@ def tight_policies(folder: Path, *, requests: int, tokens: int, burst: int) -> P
 
 @pytest.fixture
 async def make_client(
-    tmp_path: Path,
-    settings: Settings,
-    echo_engine: EchoEngine,
-    directory: MemoryDirectory,
-    sqlite_sessions: sessionmaker[Session],
+    tmp_path: Path, settings: Settings, services: Services
 ) -> AsyncIterator[ClientMaker]:
     clients: list[Client] = []
 
     async def build(limiter: RateLimiter, **quota: int) -> Client:
         policies = tight_policies(tmp_path / f"policies{len(clients)}", **quota)
-        app = create_app(settings, echo_engine, directory, sqlite_sessions, policies, limiter)
+        app = create_app(
+            settings, dataclasses.replace(services, policies=policies, limiter=limiter)
+        )
         client = AsyncTestClient(app=app)
         await client.__aenter__()
         clients.append(client)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
 from gateway.auth.guards import PUBLIC_OPT_KEY
-from gateway.ratelimit.limiter import RateLimiter
+from gateway.services import Services
 from gateway.settings import Settings
-from tests.integration.conftest import shipped_policies
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
-from tests.support.identity import MemoryDirectory, TokenFactory
+from tests.support.identity import TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -22,13 +22,9 @@ PUBLIC_ROUTES = {"/healthz", "/readyz", "/.well-known/jwks.json"}
 
 
 async def test_every_route_is_public_by_name_or_guarded_by_a_role(
-    settings: Settings,
-    echo_engine: EchoEngine,
-    directory: MemoryDirectory,
-    sqlite_sessions: sessionmaker[Session],
-    limiter: RateLimiter,
+    settings: Settings, services: Services
 ) -> None:
-    app = create_app(settings, echo_engine, directory, sqlite_sessions, shipped_policies(), limiter)
+    app = create_app(dataclasses.replace(settings, metrics_port=0), services)
     for route in app.routes:
         for handler in route.route_handlers:  # type: ignore[union-attr]
             if handler.http_methods == {"OPTIONS"}:

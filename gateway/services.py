@@ -1,0 +1,29 @@
+"""The shared objects the gateway is built from: made once at start-up, handed to the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.protocol import Engine
+from gateway.auth.directory import IdentityDirectory
+from gateway.metrics.registry import GatewayMetrics
+from gateway.policy.store import PolicyStore
+from gateway.ratelimit.limiter import RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    engine: Engine
+    """The inference engine (vLLM in production)."""
+    directory: IdentityDirectory
+    """Keys, tokens and tenants for authentication."""
+    sessions: sessionmaker[Session]
+    """Database sessions (admin API, readiness)."""
+    policies: PolicyStore
+    """The per-department policies, hot-reloaded."""
+    limiter: RateLimiter
+    """Quotas, in memory or shared through Redis."""
+    metrics: GatewayMetrics
+    """Prometheus metrics of this process."""
