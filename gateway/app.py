@@ -30,6 +30,7 @@ from gateway.auth.verify import TokenVerifier
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.metrics.endpoint import metrics_route
 from gateway.metrics.registry import GatewayMetrics
+from gateway.pii_gate import PiiGate
 from gateway.pipeline import Pipeline
 from gateway.readiness import ReadinessProbe
 from gateway.services import Services
@@ -76,7 +77,8 @@ def create_app(settings: Settings, services: Services) -> Litestar:
     """The gateway around services already built; the app stops them on exit."""
     engine, directory, sessions = services.engine, services.directory, services.sessions
     policies, limiter, metrics = services.policies, services.limiter, services.metrics
-    pipeline = Pipeline(engine, policies, limiter, metrics)
+    pii = PiiGate(services.analyzer, metrics)
+    pipeline = Pipeline(engine, policies, limiter, metrics, pii)
     readiness = ReadinessProbe(engine, sessions, limiter, policies)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,

@@ -30,6 +30,7 @@ from gateway.errors import (
     ServiceUnavailableError,
 )
 from gateway.metrics.registry import GatewayMetrics
+from gateway.pii_gate import PiiGate, refuse_logprobs_under_output_rules
 from gateway.policy.decision import Decision
 from gateway.policy.evaluate import evaluate
 from gateway.policy.request import policy_request_for_chat, policy_request_for_completion
@@ -37,6 +38,7 @@ from gateway.policy.store import PolicyStore
 from gateway.ratelimit.admission import Admission
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.scopes import quota_scopes
+from gateway.redaction.input_redaction import InputRedaction
 from gateway.timings import RequestTimings
 from gateway.usage import UsageTally
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
@@ -57,6 +59,8 @@ class GenerationPlan:
     route: str
     principal: Principal
     decision: Decision
+    redaction: InputRedaction
+    """What the engine sees of the prompt, what was taken out, and the pseudonyms to restore."""
     model: str
     prompt_token_ids: list[int]
     sampling: SamplingSpec
@@ -75,13 +79,15 @@ class Pipeline:
         policies: PolicyStore,
         limiter: RateLimiter,
         metrics: GatewayMetrics,
+        pii: PiiGate,
     ) -> None:
         self._engine = engine
         self._policies = policies
         self._limiter = limiter
         self._metrics = metrics
+        self._pii = pii
 
-    def plan_chat(
+    async def plan_chat(
         self, request_id: str, principal: Principal, request: ChatCompletionRequest
     ) -> GenerationPlan:
         model = self._find_model(request.model)
@@ -90,30 +96,42 @@ class Pipeline:
                 "top_logprobs requires logprobs to be true", param="top_logprobs"
             )
         policies = self._policies.current
-        _enforce(evaluate(policies, principal, policy_request_for_chat(request)))
-        messages = tuple(
-            ChatMessage(role=_engine_role(m.role), content=m.text()) for m in request.messages
-        )
-        if not any(message.content.strip() for message in messages):
+        decision = _enforce(evaluate(policies, principal, policy_request_for_chat(request)))
+        if request.logprobs:
+            refuse_logprobs_under_output_rules(decision.pii)
+        texts = [message.text() for message in request.messages]
+        if not any(text.strip() for text in texts):
             raise InvalidRequestError("every message is empty; send some text", param="messages")
+        redaction = await self._pii.redact_prompt(texts, decision.pii)
+        messages = tuple(
+            ChatMessage(role=_engine_role(message.role), content=text)
+            for message, text in zip(request.messages, redaction.texts, strict=True)
+        )
         prompt_ids = self._tokenize(Prompt(messages=messages))
         measured = policy_request_for_chat(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
         logprobs = (request.top_logprobs or 0) if request.logprobs else None
-        prepared = _Prepared(request_id, CHAT_ROUTE, principal, decision, model, prompt_ids)
+        prepared = _Prepared(
+            request_id, CHAT_ROUTE, principal, decision, model, prompt_ids, redaction
+        )
         return _plan(prepared, request, logprobs)
 
-    def plan_completion(
+    async def plan_completion(
         self, request_id: str, principal: Principal, request: CompletionRequest
     ) -> GenerationPlan:
         model = self._find_model(request.model)
         prompt = _single_prompt(request.prompt)
         policies = self._policies.current
-        _enforce(evaluate(policies, principal, policy_request_for_completion(request)))
-        prompt_ids = self._tokenize(Prompt(text=prompt))
+        decision = _enforce(evaluate(policies, principal, policy_request_for_completion(request)))
+        if request.logprobs is not None:
+            refuse_logprobs_under_output_rules(decision.pii)
+        redaction = await self._pii.redact_prompt([prompt], decision.pii)
+        prompt_ids = self._tokenize(Prompt(text=redaction.texts[0]))
         measured = policy_request_for_completion(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
-        prepared = _Prepared(request_id, COMPLETION_ROUTE, principal, decision, model, prompt_ids)
+        prepared = _Prepared(
+            request_id, COMPLETION_ROUTE, principal, decision, model, prompt_ids, redaction
+        )
         return _plan(prepared, request, request.logprobs)
 
     def models(self) -> Sequence[ModelInfo]:
@@ -141,6 +159,8 @@ class Pipeline:
         Engine failures become 503s; closing the stream early aborts the engine request.
         """
         tally = UsageTally(prompt_tokens=len(plan.prompt_token_ids))
+        pii = plan.decision.pii
+        filters = self._pii.output_filters(pii, plan.redaction.pseudonyms, plan.sampling.n)
         timings.engine_started = time.perf_counter()
         steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
         async with admission, contextlib.aclosing(steps):  # type: ignore[type-var]
@@ -151,12 +171,13 @@ class Pipeline:
                     tally.observe(step)
                     if tally.due_for_keep_alive(KEEP_ALIVE_SECONDS):
                         await admission.keep_alive()
-                    yield step
+                    yield await self._pii.filter_step(step, filters)
             except EngineError as exc:
                 raise EngineUnavailableError("the inference engine failed; try again") from exc
             finally:
                 timings.engine_finished = time.perf_counter()
                 await admission.settle(tally.total_tokens())
+                self._pii.count_output(filters, pii)
                 self._account(plan, tally, timings)
 
     def _account(self, plan: GenerationPlan, tally: UsageTally, timings: RequestTimings) -> None:
@@ -189,6 +210,7 @@ class _Prepared:
     decision: Decision
     model: ModelInfo
     prompt_ids: list[int]
+    redaction: InputRedaction
 
 
 def _enforce(decision: Decision) -> Decision:
@@ -225,6 +247,7 @@ def _plan(prepared: _Prepared, request: SamplingFields, logprobs: int | None) ->
         decision=prepared.decision,
         model=prepared.model.name,
         prompt_token_ids=prepared.prompt_ids,
+        redaction=prepared.redaction,
         sampling=sampling,
         stream=request.stream,
         include_usage=bool(request.stream_options and request.stream_options.include_usage),

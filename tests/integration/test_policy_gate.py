@@ -55,7 +55,7 @@ async def test_n_above_the_department_cap(anonymous_client: Client, tokens: Toke
 async def test_unasked_max_tokens_takes_the_department_cap_or_the_room_left(
     anonymous_client: Client, tokens: TokenFactory
 ) -> None:
-    long_prompt = " ".join(f"w{i}" for i in range(200))  # 201 of the echo model's 256 tokens
+    long_prompt = " ".join(["data"] * 200)  # 201 of the echo model's 256 tokens
     response = await call_as(
         anonymous_client,
         tokens,

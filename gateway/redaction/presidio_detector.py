@@ -1,0 +1,179 @@
+"""The production ``Detector``: Presidio with the gateway's recognizers, built once.
+
+Importing this module imports Presidio and spaCy: ``PiiAnalyzer.build`` does it after
+``prepare_offline_environment()``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer import predefined_recognizers as presidio_recognizers
+
+from gateway.errors import ConfigurationError
+from gateway.policy.entities import KNOWN_ENTITIES
+from gateway.policy.schema import EntityRule, PiiPolicy
+from gateway.redaction.cache import BoundedCache
+from gateway.redaction.false_positives import drop_false_positives
+from gateway.redaction.findings import Finding
+from gateway.redaction.nlp_engines import (
+    LANGUAGE,
+    TokenizerOnlyNlpEngine,
+    load_spacy_engine,
+)
+from gateway.redaction.plan import DetectionPlan, Direction, rules_for, thresholds_for
+from gateway.redaction.recognizers import (
+    REPLACED_PRESIDIO_RECOGNIZERS,
+    gateway_recognizers,
+    policy_recognizers,
+)
+
+PLAN_CACHE_SIZE = 256
+"""Plans kept (one per policy content and direction); policies hot-reload, so it is bounded."""
+
+_COUNTRY_RECOGNIZERS = (
+    "UkNinoRecognizer", "EsNifRecognizer", "EsNieRecognizer", "ItFiscalCodeRecognizer",
+    "ItDriverLicenseRecognizer", "ItVatCodeRecognizer", "ItPassportRecognizer",
+    "ItIdentityCardRecognizer", "PlPeselRecognizer", "SgFinRecognizer", "SgUenRecognizer",
+    "AuAbnRecognizer", "AuAcnRecognizer", "AuTfnRecognizer", "AuMedicareRecognizer",
+    "InPanRecognizer", "InAadhaarRecognizer", "InVehicleRegistrationRecognizer",
+    "InVoterRecognizer", "InPassportRecognizer", "FiPersonalIdentityCodeRecognizer",
+)  # fmt: skip
+"""Presidio recognizers a policy may name that Presidio does not load for English itself."""
+
+
+class UnsupportedEntityError(LookupError):
+    """A policy names an entity type nothing can find (the analysis fails closed)."""
+
+
+class PresidioDetector:
+    """Presidio's analyzer, its NER-free twin for pattern types, and plans per policy."""
+
+    def __init__(self, analyzer: AnalyzerEngine, tokens_only: TokenizerOnlyNlpEngine) -> None:
+        self._analyzer = analyzer
+        self._tokens_only = tokens_only
+        self._supported = frozenset(analyzer.get_supported_entities(LANGUAGE))
+        self._ner_entities = _entities_from_ner(analyzer)
+        self._plans: BoundedCache[tuple[Direction, bytes], DetectionPlan] = BoundedCache(
+            PLAN_CACHE_SIZE
+        )
+
+    @property
+    def presidio(self) -> AnalyzerEngine:
+        """The underlying Presidio engine (for diagnostics and comparisons)."""
+        return self._analyzer
+
+    @property
+    def supported_entities(self) -> frozenset[str]:
+        return self._supported
+
+    @property
+    def ner_entities(self) -> frozenset[str]:
+        """Types only the statistical model finds (names, places...)."""
+        return self._ner_entities
+
+    def plan(self, pii: PiiPolicy, direction: Direction) -> DetectionPlan:
+        key = (direction, msgspec.json.encode(pii))
+        return self._plans.get_or_build(key, lambda: self._build_plan(pii, direction))
+
+    def _build_plan(self, pii: PiiPolicy, direction: Direction) -> DetectionPlan:
+        rules = rules_for(pii, direction)
+        definitions = {e: d for e, d in pii.recognizers.items() if e in rules}
+        unsupported = sorted(set(rules) - self._supported - set(definitions))
+        if unsupported:
+            raise UnsupportedEntityError(f"no recognizer for {', '.join(unsupported)}")
+        return DetectionPlan(
+            rules=rules,
+            thresholds=thresholds_for(pii, rules),
+            needs_ner=bool(self._ner_entities & set(rules)),
+            custom_recognizers=policy_recognizers(definitions),
+        )
+
+    def find(self, text: str, plan: DetectionPlan, *, use_ner: bool = True) -> list[Finding]:
+        findings = self.recognize(text, plan, use_ner=use_ner)
+        return drop_false_positives(text, findings, keep_types=plan.custom_entities)
+
+    def recognize(self, text: str, plan: DetectionPlan, *, use_ner: bool = True) -> list[Finding]:
+        """What Presidio and the gateway's recognizers find, before false-positive rules."""
+        if not plan.rules or not text:
+            return []
+        nlp = self._analyzer.nlp_engine if plan.needs_ner and use_ner else self._tokens_only
+        results = self._analyzer.analyze(
+            text,
+            language=LANGUAGE,
+            entities=plan.entities,
+            score_threshold=plan.lowest_threshold,
+            ad_hoc_recognizers=list(plan.custom_recognizers) or None,
+            nlp_artifacts=nlp.process_text(text, LANGUAGE),
+        )
+        return [
+            Finding(result.entity_type, result.start, result.end, result.score)
+            for result in results
+            if result.entity_type in plan.rules
+            and result.score >= plan.thresholds[result.entity_type]
+        ]
+
+
+def build_presidio_detector(nlp_model: str) -> PresidioDetector:
+    """Load the model and every recognizer; raises ConfigurationError when something is missing."""
+    _keep_values_out_of_presidio_logs()
+    nlp_engine = load_spacy_engine(nlp_model)
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    for name in REPLACED_PRESIDIO_RECOGNIZERS:
+        registry.remove_recognizer(name)
+    for recognizer in [*gateway_recognizers(), *_country_recognizers()]:
+        registry.add_recognizer(recognizer)
+    analyzer = AnalyzerEngine(
+        registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE]
+    )
+    detector = PresidioDetector(analyzer, TokenizerOnlyNlpEngine(nlp_engine))
+    missing = sorted(KNOWN_ENTITIES - detector.supported_entities)
+    if missing:
+        raise ConfigurationError(f"PII analyzer cannot find entity types {', '.join(missing)}")
+    _warm_up(detector)
+    return detector
+
+
+def _country_recognizers() -> list[EntityRecognizer]:
+    recognizers: list[EntityRecognizer] = []
+    for name in _COUNTRY_RECOGNIZERS:
+        recognizer_class = getattr(presidio_recognizers, name)
+        recognizers.append(recognizer_class(supported_language=LANGUAGE))
+    return recognizers
+
+
+def _entities_from_ner(analyzer: AnalyzerEngine) -> frozenset[str]:
+    """Presidio types the spaCy model's NER labels map to (PERSON, LOCATION, DATE_TIME...)."""
+    nlp_engine = analyzer.nlp_engine
+    configuration = nlp_engine.ner_model_configuration  # type: ignore[attr-defined]
+    labels = nlp_engine.get_nlp(LANGUAGE).get_pipe("ner").labels  # type: ignore[attr-defined]
+    mapping = configuration.model_to_presidio_entity_mapping
+    ignored = set(configuration.labels_to_ignore)
+    return frozenset(mapping[label] for label in labels if label in mapping) - ignored
+
+
+def _warm_up(detector: PresidioDetector) -> None:
+    """Run every recognizer once, so lazy loading (suffix list, phone metadata) is not paid
+    by the first request, and a broken set-up fails at start-up instead."""
+    every_type = {entity: EntityRule(action="redact") for entity in detector.supported_entities}
+    plan = detector.plan(PiiPolicy(score_threshold=0.5, entities=every_type), "input")
+    detector.find("Mail jane.doe@example.com or call +1 212-555-0123 from 10.0.0.1.", plan)
+
+
+class _WithoutArguments(logging.Filter):
+    """Drop a record's arguments: Presidio logs some matched text (IBAN candidates) there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = f"{record.msg} [arguments withheld]"
+            record.args = None
+        return True
+
+
+def _keep_values_out_of_presidio_logs() -> None:
+    logger = logging.getLogger("presidio-analyzer")
+    if not any(isinstance(existing, _WithoutArguments) for existing in logger.filters):
+        logger.addFilter(_WithoutArguments())
