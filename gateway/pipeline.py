@@ -10,6 +10,8 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
+from litestar.types import Scope
+
 from engine.protocol import (
     ChatMessage,
     Engine,
@@ -20,10 +22,13 @@ from engine.protocol import (
     PromptRenderError,
     SamplingSpec,
 )
+from gateway.audit.request import RequestAudit
+from gateway.audit_gate import AuditGate
 from gateway.auth.principal import Principal
 from gateway.errors import (
     ContextLengthExceededError,
     EngineUnavailableError,
+    GatewayError,
     InvalidRequestError,
     ModelNotFoundError,
     RateLimitedError,
@@ -39,10 +44,12 @@ from gateway.ratelimit.admission import Admission
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.scopes import quota_scopes
 from gateway.redaction.input_redaction import InputRedaction
-from gateway.timings import RequestTimings
+from gateway.timings import RequestTimings, timings_of
 from gateway.usage import UsageTally
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
 
+CLIENT_GONE = 499
+"""Status recorded when the client left before the answer was complete."""
 CHAT_ROUTE = "/v1/chat/completions"
 COMPLETION_ROUTE = "/v1/completions"
 KEEP_ALIVE_SECONDS = 30.0
@@ -61,6 +68,8 @@ class GenerationPlan:
     decision: Decision
     redaction: InputRedaction
     """What the engine sees of the prompt, what was taken out, and the pseudonyms to restore."""
+    prompt_texts: tuple[str, ...]
+    """The caller's own text (kept in memory; stored only encrypted, if the policy says full)."""
     model: str
     prompt_token_ids: list[int]
     sampling: SamplingSpec
@@ -80,12 +89,14 @@ class Pipeline:
         limiter: RateLimiter,
         metrics: GatewayMetrics,
         pii: PiiGate,
+        audit: AuditGate,
     ) -> None:
         self._engine = engine
         self._policies = policies
         self._limiter = limiter
         self._metrics = metrics
         self._pii = pii
+        self._audit = audit
 
     async def plan_chat(
         self, request_id: str, principal: Principal, request: ChatCompletionRequest
@@ -112,7 +123,7 @@ class Pipeline:
         decision = _enforce(evaluate(policies, principal, measured))
         logprobs = (request.top_logprobs or 0) if request.logprobs else None
         prepared = _Prepared(
-            request_id, CHAT_ROUTE, principal, decision, model, prompt_ids, redaction
+            request_id, CHAT_ROUTE, principal, decision, model, prompt_ids, redaction, tuple(texts)
         )
         return _plan(prepared, request, logprobs)
 
@@ -130,7 +141,14 @@ class Pipeline:
         measured = policy_request_for_completion(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
         prepared = _Prepared(
-            request_id, COMPLETION_ROUTE, principal, decision, model, prompt_ids, redaction
+            request_id,
+            COMPLETION_ROUTE,
+            principal,
+            decision,
+            model,
+            prompt_ids,
+            redaction,
+            (prompt,),
         )
         return _plan(prepared, request, request.logprobs)
 
@@ -151,8 +169,35 @@ class Pipeline:
             self._metrics.count_rate_limit_refusal("store_unavailable")
             raise
 
+    def audit_record(self, scope: Scope, plan: GenerationPlan) -> RequestAudit:
+        return self._audit.record_for(scope, plan.route, plan.principal, plan.model)
+
+    async def record_start(
+        self, plan: GenerationPlan, record: RequestAudit, admission: Admission, scope: Scope
+    ) -> None:
+        """The durable "started" record; without it nothing reaches the engine (503)."""
+        try:
+            await self._audit.started(
+                record,
+                level=plan.decision.audit.content,
+                redacted=plan.redaction.texts,
+                original=plan.prompt_texts,
+                entity_counts=dict(plan.redaction.entity_counts),
+                prompt_tokens=len(plan.prompt_token_ids),
+                timings=timings_of(scope),
+                scope=scope,
+            )
+        except BaseException:
+            await admission.settle(0)
+            await admission.release()
+            raise
+
     async def generate(
-        self, plan: GenerationPlan, admission: Admission, timings: RequestTimings
+        self,
+        plan: GenerationPlan,
+        admission: Admission,
+        timings: RequestTimings,
+        record: RequestAudit,
     ) -> AsyncGenerator[GenerationStep, None]:
         """Stream the engine's steps, then settle the tokens really used and free the slot.
 
@@ -163,6 +208,8 @@ class Pipeline:
         filters = self._pii.output_filters(pii, plan.redaction.pseudonyms, plan.sampling.n)
         timings.engine_started = time.perf_counter()
         steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
+        delivered: list[str] = []
+        failure: tuple[int, str] | None = (CLIENT_GONE, "client_disconnected")
         async with admission, contextlib.aclosing(steps):  # type: ignore[type-var]
             try:
                 async for step in steps:
@@ -171,14 +218,30 @@ class Pipeline:
                     tally.observe(step)
                     if tally.due_for_keep_alive(KEEP_ALIVE_SECONDS):
                         await admission.keep_alive()
-                    yield await self._pii.filter_step(step, filters)
+                    filtered = await self._pii.filter_step(step, filters)
+                    delivered.extend(delta.text for delta in filtered.deltas)
+                    yield filtered
+                failure = None
             except EngineError as exc:
+                failure = (503, "engine_error")
                 raise EngineUnavailableError("the inference engine failed; try again") from exc
+            except GatewayError as exc:
+                failure = (exc.status_code, exc.code or exc.error_type)
+                raise
             finally:
                 timings.engine_finished = time.perf_counter()
                 await admission.settle(tally.total_tokens())
                 self._pii.count_output(filters, pii)
                 self._account(plan, tally, timings)
+                await self._audit.finished(
+                    record,
+                    level=plan.decision.audit.content,
+                    tally=tally,
+                    filters=filters,
+                    delivered="".join(delivered),
+                    timings=timings,
+                    failure=failure,
+                )
 
     def _account(self, plan: GenerationPlan, tally: UsageTally, timings: RequestTimings) -> None:
         principal = plan.principal
@@ -211,6 +274,7 @@ class _Prepared:
     model: ModelInfo
     prompt_ids: list[int]
     redaction: InputRedaction
+    prompt_texts: tuple[str, ...]
 
 
 def _enforce(decision: Decision) -> Decision:
@@ -248,6 +312,7 @@ def _plan(prepared: _Prepared, request: SamplingFields, logprobs: int | None) ->
         model=prepared.model.name,
         prompt_token_ids=prepared.prompt_ids,
         redaction=prepared.redaction,
+        prompt_texts=prepared.prompt_texts,
         sampling=sampling,
         stream=request.stream,
         include_usage=bool(request.stream_options and request.stream_options.include_usage),

@@ -15,6 +15,9 @@ import uvicorn
 from engine.instant_engine import InstantEngine
 from engine.protocol import Engine, EngineConfigurationError
 from gateway.app import create_app, engine_config
+from gateway.audit.config import load_audit_config
+from gateway.audit.content import require_content_key
+from gateway.audit.setup import build_audit_trail, policy_content_levels
 from gateway.auth.db_directory import DatabaseDirectory
 from gateway.db.session import create_db_engine, create_session_factory, require_current_schema
 from gateway.errors import ConfigurationError
@@ -73,10 +76,14 @@ async def build_services(settings: Settings) -> Services:
     require_current_schema(database)
     sessions = create_session_factory(database)
     directory = DatabaseDirectory(sessions)
+    audit = build_audit_trail(database, load_audit_config())
+    require_content_key(audit.sealer, policy_content_levels(policies.current))
     log.info("loading the PII analyzer", nlp_model=settings.pii_nlp_model)
     analyzer = await anyio.to_thread.run_sync(PiiAnalyzer.build, settings.pii_nlp_model)
     engine = start_engine(settings)
-    return Services(engine, directory, sessions, policies, limiter, GatewayMetrics(), analyzer)
+    return Services(
+        engine, directory, sessions, policies, limiter, GatewayMetrics(), analyzer, audit
+    )
 
 
 async def serve(settings: Settings) -> None:

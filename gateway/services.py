@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.protocol import Engine
+from gateway.audit.setup import AuditTrail
 from gateway.auth.directory import IdentityDirectory
 from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
@@ -30,3 +31,5 @@ class Services:
     """Prometheus metrics of this process."""
     analyzer: PiiAnalyzer
     """Presidio, offline, with Enclave's recognizers (built once: it takes seconds)."""
+    audit: AuditTrail
+    """The hash-chained audit writer and the content sealer."""

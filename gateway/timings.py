@@ -17,6 +17,9 @@ class RequestTimings:
     first_token: float | None = None
     engine_finished: float | None = None
 
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
     def engine_seconds(self) -> float | None:
         if self.engine_started is None:
             return None

@@ -8,6 +8,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from gateway.audit_gate import REFUSAL_KEY
 from gateway.errors import (
     GatewayError,
     InternalError,
@@ -33,6 +34,11 @@ def error_response(error: GatewayError) -> Response[Any]:
 
 def handle_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
     log.info("refused", status=exc.status_code, code=exc.code, error_type=exc.error_type)
+    counts = getattr(exc, "entity_counts", None)
+    request.scope.setdefault("state", {})[REFUSAL_KEY] = (
+        exc.code or exc.error_type,
+        dict(counts) if isinstance(counts, dict) else {},
+    )
     return error_response(exc)
 
 

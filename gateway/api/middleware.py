@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.audit_gate import AuditGate
 from gateway.auth.principal import Principal
 from gateway.metrics.registry import GatewayMetrics
 from gateway.timings import TIMINGS_KEY, RequestTimings
 
 REQUEST_ID_HEADER = b"x-request-id"
+STATUS_KEY = "response_status"
 
 log = structlog.get_logger("enclave.access")
 
@@ -31,38 +33,50 @@ def request_id_of(scope: Scope) -> str:
 
 
 def request_context(metrics: GatewayMetrics) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware: a request id (bound to logs, returned as a header), timings, metrics."""
+    """Middleware: a request id (bound to logs), timings, then metrics and an access log line."""
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            request_id = new_request_id()
             state = scope.setdefault("state", {})
-            state["request_id"] = request_id
+            request_id = state.setdefault("request_id", new_request_id())
             timings = RequestTimings()
             state[TIMINGS_KEY] = timings
             status = 500
-
-            async def send_with_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    headers = list(message.get("headers", []))
-                    headers.append((REQUEST_ID_HEADER, request_id.encode()))
-                    message["headers"] = headers
-                await send(message)
-
             with structlog.contextvars.bound_contextvars(request_id=request_id):
                 try:
-                    await app(scope, receive, send_with_id)
+                    await app(scope, receive, send)
+                    status = int(state.get(STATUS_KEY, 500))
+                except Exception as exc:  # answered by the exception handlers, outside this
+                    status = int(getattr(exc, "status_code", 500))
+                    raise
                 finally:
                     _account(scope, status, timings, metrics)
 
         return middleware
 
     return wrap
+
+
+def stamp_responses(audit: AuditGate) -> Callable[[Message, Scope], Awaitable[None]]:
+    """``before_send`` hook: every response (error responses too) gets ``x-request-id``, and a
+    refused request's audit record is written before its error response goes out."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        state = scope.setdefault("state", {})
+        request_id = state.setdefault("request_id", new_request_id())
+        state[STATUS_KEY] = message["status"]
+        if message["status"] >= 400:
+            await audit.record_refusal(scope, message["status"])
+        headers = list(message.get("headers", []))
+        headers.append((REQUEST_ID_HEADER, str(request_id).encode()))
+        message["headers"] = headers
+
+    return before_send
 
 
 def _account(scope: Scope, status: int, timings: RequestTimings, metrics: GatewayMetrics) -> None:

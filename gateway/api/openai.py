@@ -56,7 +56,10 @@ async def _respond(
 ) -> Response[Any]:
     created = int(time.time())
     admission = await pipeline.admit(plan)
-    steps = await primed(pipeline.generate(plan, admission, timings_of(request.scope)))
+    record = pipeline.audit_record(request.scope, plan)
+    await pipeline.record_start(plan, record, admission, request.scope)
+    timings = timings_of(request.scope)
+    steps = await primed(pipeline.generate(plan, admission, timings, record))
     if plan.stream:
         return Stream(
             render.ending_in_error_event(render_stream(plan, steps, created)),

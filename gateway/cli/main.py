@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import click
 
-from gateway.cli import certs, db, keys, model, policy, serve, tenants, tokens
+from gateway.cli import audit, certs, db, keys, model, policy, serve, tenants, tokens
 from gateway.errors import ConfigurationError, GatewayError
 
 EXIT_REFUSED = 1
@@ -58,6 +58,7 @@ for command in (
     tokens.tokens_group,
     keys.keys_group,
     policy.policy_group,
+    audit.audit_group,
 ):
     enclave.add_command(command)
 

@@ -74,3 +74,6 @@ class IssuedToken(Base):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+import gateway.db.models_audit  # noqa: E402, F401  # the audit tables join Base.metadata

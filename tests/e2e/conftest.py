@@ -84,6 +84,8 @@ def prepare_identity(env: dict[str, str]) -> str:
     """Migrate a fresh database, create a signing key and a tenant; return an app token."""
     run_cli(env, "db", "upgrade")
     run_cli(env, "keys", "rotate")
+    run_cli(env, "audit", "init-key")
+    run_cli(env, "audit", "init-key", "--content")
     run_cli(env, "tenants", "create", "acme", "--department", "engineering")
     return run_cli(
         env, "tokens", "issue", "--tenant", "acme", "--roles", "app", "--ttl", "2h", "-q"
@@ -130,6 +132,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
         "VLLM_CPU_KVCACHE_SPACE": "1",
         "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
         "ENCLAVE_KEYS_DIR": str(work / "keys"),
+        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(work / "keys" / "audit" / "signing-key.pem"),
+        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
         "ENCLAVE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-e2e-{uuid.uuid4().hex[:8]}",
     }

@@ -10,6 +10,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.app import create_app
+from gateway.audit.config import AuditConfig
+from gateway.audit.keys import create_content_key, create_signing_key
+from gateway.audit.setup import AuditTrail, build_audit_trail
 from gateway.db.session import create_db_engine, create_session_factory, upgrade_database
 from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
@@ -85,12 +88,26 @@ def pii_analyzer() -> PiiAnalyzer:
 
 
 @pytest.fixture
+def audit_trail(tmp_path: Path, sqlite_sessions: sessionmaker[Session]) -> AuditTrail:
+    """The real audit writer on the test's SQLite database, with its own keys."""
+    keys = tmp_path / "audit-keys"
+    create_signing_key(keys / "signing-key.pem")
+    create_content_key(keys / "content.key")
+    config = AuditConfig(
+        signing_key_file=keys / "signing-key.pem", content_key_file=keys / "content.key"
+    )
+    database = sqlite_sessions.kw["bind"]
+    return build_audit_trail(database, config)
+
+
+@pytest.fixture
 def services(
     echo_engine: EchoEngine,
     directory: MemoryDirectory,
     sqlite_sessions: sessionmaker[Session],
     limiter: RateLimiter,
     pii_analyzer: PiiAnalyzer,
+    audit_trail: AuditTrail,
 ) -> Services:
     """What the app is built from: echo engine, memory identities, SQLite, shipped policies."""
     return Services(
@@ -101,6 +118,7 @@ def services(
         limiter=limiter,
         metrics=GatewayMetrics(),
         analyzer=pii_analyzer,
+        audit=audit_trail,
     )
 
 

@@ -53,6 +53,8 @@ def replicas(tmp_path: Path) -> Iterator[tuple[list[str], str, Path]]:
         "ENCLAVE_CERTS_DIR": str(tmp_path / "certs"),
         "ENCLAVE_DATABASE_URL": f"sqlite:///{tmp_path / 'enclave.db'}",
         "ENCLAVE_KEYS_DIR": str(tmp_path / "keys"),
+        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "audit" / "signing-key.pem"),
+        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(tmp_path / "keys" / "audit" / "content.key"),
         "ENCLAVE_POLICIES_DIR": str(quota_policies(tmp_path / "policies")),
         "ENCLAVE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-replicas-{uuid.uuid4().hex[:8]}",

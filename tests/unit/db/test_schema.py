@@ -20,7 +20,14 @@ from gateway.db.session import (
 )
 from gateway.errors import ConfigurationError
 
-IDENTITY_TABLES = {"tenants", "signing_keys", "issued_tokens"}
+IDENTITY_TABLES = {
+    "tenants",
+    "signing_keys",
+    "issued_tokens",
+    "audit_events",
+    "audit_checkpoints",
+    "audit_chains",
+}
 
 
 @pytest.fixture
