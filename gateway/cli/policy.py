@@ -14,6 +14,7 @@ import msgspec
 
 from gateway.auth.principal import Principal
 from gateway.errors import ConfigurationError, InvalidRequestError
+from gateway.policy.decision import Decision
 from gateway.policy.evaluate import evaluate
 from gateway.policy.explain import explanation_report, render_explanation
 from gateway.policy.loader import load_policy_set
@@ -94,8 +95,16 @@ def check_command(folder: Path) -> None:
 )
 @_dir_option
 @click.option("--json", "as_json", is_flag=True, help="print JSON (for scripts)")
+@click.option(
+    "--pii/--no-pii", default=True, help="also run the PII analyzer to show what it would redact"
+)
 def explain_command(
-    tenant: str, department: str | None, request_file: Path, folder: Path, as_json: bool
+    tenant: str,
+    department: str | None,
+    request_file: Path,
+    folder: Path,
+    as_json: bool,
+    pii: bool,
 ) -> None:
     """Dry run: which policy applies and what it decides, without calling the engine."""
     policies = _load_for_explain(folder)
@@ -108,15 +117,72 @@ def explain_command(
         issuer=EXPLAIN_SUBJECT,
     )
     decision = evaluate(policies, principal, read_policy_request(request_file))
+    spans = _pii_spans(request_file, decision) if pii else None
     if as_json:
-        click.echo(msgspec.json.format(msgspec.json.encode(explanation_report(decision))).decode())
+        report = explanation_report(decision)
+        if spans is not None:
+            report = {**report, "pii_spans": [msgspec.structs.asdict(span) for span in spans]}
+        click.echo(msgspec.json.format(msgspec.json.encode(report)).decode())
     else:
         click.echo(render_explanation(decision))
+        if spans is not None:
+            click.echo(render_spans(spans))
         click.echo(
             "Prompt tokens are not counted in a dry run (that needs the engine's tokenizer)."
         )
     if not decision.allowed:
         click.get_current_context().exit(EXIT_PROBLEMS)
+
+
+def _pii_spans(path: Path, decision: Decision) -> list[PiiSpanView]:
+    """Run the real analyzer on the request's messages (seconds: it loads the NLP model)."""
+    import anyio
+
+    from gateway.redaction.analyzer import PiiAnalyzer
+    from gateway.settings import load_settings
+
+    texts = _request_texts(path.read_bytes())
+    analyzer = PiiAnalyzer.build(load_settings().pii_nlp_model)
+    found = anyio.run(analyzer.find_input_spans, texts, decision.pii)
+    return [
+        PiiSpanView(
+            message=span.message,
+            start=span.start,
+            end=span.end,
+            entity_type=span.entity_type,
+            action=span.action,
+        )
+        for span in found
+    ]
+
+
+def _request_texts(body: bytes) -> list[str]:
+    if "messages" in msgspec.json.decode(body, type=dict[str, Any]):
+        return [message.text() for message in decode_request(body, ChatCompletionRequest).messages]
+    prompt = decode_request(body, CompletionRequest).prompt
+    return [prompt] if isinstance(prompt, str) else list(prompt)
+
+
+class PiiSpanView(msgspec.Struct, frozen=True):
+    """Where a rule would act, for the explanation: positions and types, never the values."""
+
+    message: int
+    start: int
+    end: int
+    entity_type: str
+    action: str
+
+
+def render_spans(spans: list[PiiSpanView]) -> str:
+    if not spans:
+        return "PII in this request: none found that the policy acts on."
+    lines = ["PII in this request (positions after normalization; values are never shown):"]
+    lines += [
+        f"  message {span.message}, characters {span.start}-{span.end}: "
+        f"{span.entity_type} -> {span.action}"
+        for span in spans
+    ]
+    return "\n".join(lines)
 
 
 def read_policy_request(path: Path) -> PolicyRequest:

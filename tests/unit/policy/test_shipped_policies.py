@@ -17,8 +17,8 @@ def shipped(shipped_policies: Path) -> PolicySet:
 
 
 def test_every_department_file_loads(shipped: PolicySet) -> None:
-    assert shipped.departments == ("default", "engineering", "finance", "hr", "support")
-    for name in ("engineering", "finance", "hr", "support"):
+    assert shipped.departments == ("default", "engineering", "finance", "hr", "research", "support")
+    for name in ("engineering", "finance", "hr", "research", "support"):
         assert shipped.policies[name].extends_chain == ("default",)
 
 
