@@ -14,7 +14,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 
 from engine.config import EngineConfig
-from gateway.api import admin, health, keys, openai
+from gateway.api import admin, audit_ui, health, keys, openai
+from gateway.api import audit as audit_api
 from gateway.api.error_handlers import (
     handle_gateway_error,
     handle_http_exception,
@@ -112,6 +113,8 @@ def create_app(settings: Settings, services: Services) -> Litestar:
             health.readyz,
             keys.jwks,
             admin.admin_router,
+            audit_api.audit_router,
+            audit_ui.login_router,
             *_metrics_on_https(settings, metrics),
         ],
         dependencies={
@@ -121,6 +124,9 @@ def create_app(settings: Settings, services: Services) -> Litestar:
             "sessions": Provide(lambda: sessions, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
+            "audit_config": Provide(
+                lambda: services.audit.config, use_cache=True, sync_to_thread=False
+            ),
         },
         exception_handlers={
             GatewayError: handle_gateway_error,

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 CHAT = {"model": ECHO_MODEL, "messages": [{"role": "user", "content": "hi"}]}
-PUBLIC_ROUTES = {"/healthz", "/readyz", "/.well-known/jwks.json"}
+PUBLIC_ROUTES = {"/healthz", "/readyz", "/.well-known/jwks.json", "/audit/ui/login"}
 
 
 async def test_every_route_is_public_by_name_or_guarded_by_a_role(
