@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, Final, TextIO
 
-from gateway.audit.canonical import canonical_json
+from gateway.audit.canonical import HASHED_COLUMNS, canonical_json
 from gateway.audit.query import AuditRecord
 
 SUMMARY_HEADERS: Final = (
@@ -27,34 +27,8 @@ SUMMARY_HEADERS: Final = (
     "ENTITIES",
 )
 
-CSV_COLUMNS: Final = (
-    "id",
-    "chain_id",
-    "seq",
-    "kind",
-    "request_id",
-    "occurred_at",
-    "tenant",
-    "subject",
-    "department",
-    "roles",
-    "client_address",
-    "route",
-    "model",
-    "decision",
-    "reasons",
-    "status",
-    "entity_counts",
-    "prompt_tokens",
-    "completion_tokens",
-    "gateway_us",
-    "engine_us",
-    "content_level",
-    "content",
-    "detail",
-    "prev_hash",
-    "hash",
-)
+CSV_COLUMNS: Final = ("id", *HASHED_COLUMNS, "hash")
+"""Every stored column: the hashed ones between the row id and the hash."""
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 PROGRESS_EVERY: Final = 1000
 
