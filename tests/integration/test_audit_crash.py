@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -29,6 +28,7 @@ import pytest
 
 from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import free_port, prepare_identity, wait_until_ready
+from tests.support.policies import default_policy_with_rates
 
 REPO = Path(__file__).resolve().parents[2]
 REQUESTS = 200
@@ -50,20 +50,17 @@ class Seen:
     error: str | None = None
 
 
+OUT_OF_REACH = {
+    "requests_per_minute": 1000000,
+    "tokens_per_minute": 100000000,
+    "burst": 100000,
+    "concurrent_requests": 10000,
+}
+
+
 def high_rate_policies(folder: Path) -> Path:
     """The shipped default policy with per-tenant and per-department limits far out of reach."""
-    text = (REPO / "policies" / "default.yaml").read_text()
-    tenant, department = text.split("per_department:")
-    parts = []
-    for part in (tenant, department):
-        part = re.sub(r"requests_per_minute: \d+", "requests_per_minute: 1000000", part)
-        part = re.sub(r"tokens_per_minute: \d+", "tokens_per_minute: 100000000", part)
-        part = re.sub(r"burst: \d+", "burst: 100000", part)
-        part = re.sub(r"concurrent_requests: \d+", "concurrent_requests: 10000", part)
-        parts.append(part)
-    folder.mkdir()
-    (folder / "default.yaml").write_text("per_department:".join(parts))
-    return folder
+    return default_policy_with_rates(folder, tenant=OUT_OF_REACH, department=OUT_OF_REACH)
 
 
 def start_gateway(env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:

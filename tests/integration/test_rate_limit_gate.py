@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.services import Services
 from gateway.settings import Settings
-from tests.integration.conftest import REPO
 from tests.support.echo_engine import ECHO_MODEL, EchoEngine
 from tests.support.identity import TokenFactory
+from tests.support.policies import default_policy_with_rates
 
 pytestmark = pytest.mark.anyio
 
@@ -29,14 +28,8 @@ CHAT = {"model": ECHO_MODEL, "messages": [{"role": "user", "content": "one two t
 
 def tight_policies(folder: Path, *, requests: int, tokens: int, burst: int) -> PolicyStore:
     """The shipped default policy with small per-tenant quotas (and no department files)."""
-    text = (REPO / "policies" / "default.yaml").read_text()
-    tenant, department = text.split("per_department:")
-    tenant = re.sub(r"requests_per_minute: \d+", f"requests_per_minute: {requests}", tenant)
-    tenant = re.sub(r"tokens_per_minute: \d+", f"tokens_per_minute: {tokens}", tenant)
-    tenant = re.sub(r"burst: \d+", f"burst: {burst}", tenant)
-    folder.mkdir()
-    (folder / "default.yaml").write_text(tenant + "per_department:" + department)
-    return PolicyStore.open(folder)
+    rates = {"requests_per_minute": requests, "tokens_per_minute": tokens, "burst": burst}
+    return PolicyStore.open(default_policy_with_rates(folder, tenant=rates))
 
 
 @pytest.fixture

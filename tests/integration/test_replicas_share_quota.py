@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import free_port, prepare_identity, wait_until_ready
+from tests.support.policies import default_policy_with_rates
 
 REPO = Path(__file__).resolve().parents[2]
 QUOTA = 100
@@ -30,17 +30,11 @@ CLIENTS = 40
 
 def quota_policies(folder: Path) -> Path:
     """The shipped default policy with a per-tenant quota of QUOTA requests per minute."""
-    text = (REPO / "policies" / "default.yaml").read_text()
-    tenant, department = text.split("per_department:")
-    tenant = re.sub(r"requests_per_minute: \d+", f"requests_per_minute: {QUOTA}", tenant)
-    tenant = re.sub(r"burst: \d+", "burst: 5000", tenant)
-    tenant = re.sub(r"concurrent_requests: \d+", "concurrent_requests: 500", tenant)
-    department = re.sub(r"requests_per_minute: \d+", "requests_per_minute: 100000", department)
-    department = re.sub(r"burst: \d+", "burst: 5000", department)
-    department = re.sub(r"concurrent_requests: \d+", "concurrent_requests: 500", department)
-    folder.mkdir()
-    (folder / "default.yaml").write_text(tenant + "per_department:" + department)
-    return folder
+    return default_policy_with_rates(
+        folder,
+        tenant={"requests_per_minute": QUOTA, "burst": 5000, "concurrent_requests": 500},
+        department={"requests_per_minute": 100000, "burst": 5000, "concurrent_requests": 500},
+    )
 
 
 @pytest.fixture
