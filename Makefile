@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PROMTOOL := var/tools/usr/bin/promtool
+CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/pip --disable-pip-version-check
 # vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
 export VLLM_CPU_KVCACHE_SPACE ?= 1
@@ -14,7 +15,7 @@ run: install model certs database demo-token  ## everything, then the gateway on
 	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
 	$(BIN)/enclave serve
 
-test: install $(PROMTOOL)  ## everything the tests need, then the suite
+test: install $(PROMTOOL) $(CHROMIUM)  ## everything the tests need, then the suite
 	@echo "==> running the test suite (the end-to-end tests start the real server with vLLM)"
 	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest
 
@@ -23,6 +24,11 @@ $(PROMTOOL):  ## promtool from Debian's prometheus package, to check deploy/prom
 	mkdir -p var/tools/deb
 	cd var/tools/deb && (apt-get download prometheus || (apt-get update -qq && apt-get download prometheus))
 	dpkg -x var/tools/deb/prometheus_*.deb var/tools
+	test -x $@
+
+$(CHROMIUM):  ## Debian's Chromium, for the audit web page's browser test
+	@echo "==> installing Debian's chromium (the audit web page is tested in headless Chromium)"
+	apt-get install -y -q chromium || (apt-get update -qq && apt-get install -y -q chromium)
 	test -x $@
 
 lint: install  ## ruff and mypy --strict

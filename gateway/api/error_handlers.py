@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from gateway.audit_gate import REFUSAL_KEY
+from gateway.auth.middleware import AUDIT_UI_PATH
 from gateway.errors import (
     GatewayError,
     InternalError,
@@ -39,6 +40,8 @@ def handle_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> 
         exc.code or exc.error_type,
         dict(counts) if isinstance(counts, dict) else {},
     )
+    if exc.status_code == 401 and _is_audit_page_visit(request):
+        return _redirect_to_login()
     return error_response(exc)
 
 
@@ -58,6 +61,21 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("internal error", exc_type=type(exc).__name__, exc_info=exc)
     return error_response(InternalError("the gateway hit an internal error; it has been logged"))
+
+
+def _is_audit_page_visit(request: Request[Any, Any, Any]) -> bool:
+    """A browser opening an audit page without (valid) credentials: send it to the login form."""
+    path = request.scope["path"]
+    on_pages = path == AUDIT_UI_PATH or path.startswith(f"{AUDIT_UI_PATH}/")
+    return on_pages and request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _redirect_to_login() -> Response[Any]:
+    return Response(
+        content=b"",
+        status_code=303,
+        headers={"location": f"{AUDIT_UI_PATH}/login", "cache-control": "no-store"},
+    )
 
 
 def _public_detail(exc: HTTPException) -> str:

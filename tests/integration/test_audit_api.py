@@ -230,3 +230,19 @@ async def test_malformed_filters_are_400(anonymous_client: Client, tokens: Token
     for params in ({"since": "yesterday"}, {"status": "ok"}, {"limit": "0"}):
         response = await anonymous_client.get("/audit/events", params=params, headers=officer)
         assert response.status_code == 400, params
+
+
+async def test_a_browser_without_a_login_is_sent_to_the_login_form(
+    anonymous_client: Client,
+) -> None:
+    html = {"accept": "text/html,application/xhtml+xml"}
+    for path in ("/audit/ui", "/audit/ui/events/1"):
+        page = await anonymous_client.get(path, headers=html, follow_redirects=False)
+        assert page.status_code == 303, path
+        assert page.headers["location"] == "/audit/ui/login"
+    stale = {**html, "cookie": f"{AUDIT_UI_COOKIE}=expired-or-forged"}
+    page = await anonymous_client.get("/audit/ui", headers=stale, follow_redirects=False)
+    assert page.headers["location"] == "/audit/ui/login"
+    api = await anonymous_client.get("/audit/events", headers=html)
+    assert api.status_code == 401  # the API answers programs: no redirect
+    assert api.json()["error"]["type"] == "authentication_error"
