@@ -10,6 +10,7 @@ import click
 from gateway.errors import ConfigurationError
 from gateway.settings import load_settings
 from gateway.tls.certs import CertPaths, describe, init_dev_certs
+from gateway.tls.client_certs import DEFAULT_DAYS, issue_client_cert
 
 dir_option = click.option(
     "--dir",
@@ -49,6 +50,41 @@ def show_command(directory: Path | None) -> None:
     paths = CertPaths.in_dir(_certs_dir(directory))
     _print_paths(paths)
     _print_certs(paths)
+
+
+@certs_group.command("client")
+@dir_option
+@click.option("--tenant", required=True, help="the tenant the certificate authenticates as")
+@click.option("--name", default=None, help="common name and file name (default: the tenant)")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="folder for the certificate and key (default: <certs dir>/clients)",
+)
+@click.option("--days", type=click.IntRange(min=1), default=DEFAULT_DAYS, show_default=True)
+@click.option("--force", is_flag=True, help="replace existing files")
+def client_command(
+    directory: Path | None,
+    tenant: str,
+    name: str | None,
+    out_dir: Path | None,
+    days: int,
+    force: bool,
+) -> None:
+    """Issue a client certificate for mutual TLS, signed by the dev CA."""
+    files = issue_client_cert(
+        _certs_dir(directory), tenant, name=name, out_dir=out_dir, days=days, force=force
+    )
+    click.echo(f"Issued a client certificate for tenant {tenant}:")
+    click.echo(f"  certificate: {files.cert}")
+    click.echo(f"  private key: {files.key}  ({_key_mode(files.key)})")
+    click.echo(_indent(describe(files.cert)))
+    click.echo(
+        "The gateway accepts it when ENCLAVE_CLIENT_CA_FILE names this CA's ca.pem; "
+        "keep the key secret."
+    )
 
 
 def _certs_dir(directory: Path | None) -> Path:

@@ -29,10 +29,10 @@ SERVER_COMMON_NAME = "localhost"
 SERVER_DNS_NAMES = ("localhost",)
 SERVER_IP_ADDRESSES = ("127.0.0.1", "::1")
 
-_KEY_MODE = 0o600
-_CERT_MODE = 0o644
-_DIR_MODE = 0o700
-_CLOCK_SKEW = dt.timedelta(minutes=5)
+KEY_MODE = 0o600
+CERT_MODE = 0o644
+DIR_MODE = 0o700
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class CertPaths:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Issued:
+class IssuedCert:
     key: ec.EllipticCurvePrivateKey
     cert: x509.Certificate
 
@@ -74,11 +74,11 @@ def init_dev_certs(certs_dir: Path, *, force: bool = False, days: int = 397) -> 
         return _keep(paths, existing)
     files = _issue_all(paths, days)
     try:
-        _ensure_dir(certs_dir)
+        ensure_dir(certs_dir)
         for path in existing:
             path.unlink()
         for path, (data, mode) in files.items():
-            _write(path, data, mode)
+            write_new_file(path, data, mode)
     except OSError as exc:
         raise ConfigurationError(f"{exc.filename or certs_dir}: {exc.strerror}") from exc
     return paths
@@ -94,45 +94,45 @@ def _keep(paths: CertPaths, existing: list[Path]) -> CertPaths:
     return dataclasses.replace(paths, kept=True)
 
 
-def _ensure_dir(certs_dir: Path) -> None:
+def ensure_dir(certs_dir: Path) -> None:
     if not certs_dir.exists():
         certs_dir.parent.mkdir(parents=True, exist_ok=True)
-        certs_dir.mkdir(mode=_DIR_MODE)
+        certs_dir.mkdir(mode=DIR_MODE)
 
 
 def _issue_all(paths: CertPaths, days: int) -> dict[Path, tuple[bytes, int]]:
     """Generate everything in memory first: nothing existing is removed until that succeeded."""
-    not_before = dt.datetime.now(dt.UTC) - _CLOCK_SKEW
-    not_after = not_before + _CLOCK_SKEW + dt.timedelta(days=days)
+    not_before = dt.datetime.now(dt.UTC) - CLOCK_SKEW
+    not_after = not_before + CLOCK_SKEW + dt.timedelta(days=days)
     ca = _issue_ca(not_before, not_after)
     server = _issue_server(ca, not_before, not_after)
     return {
-        paths.ca_key: (_key_pem(ca.key), _KEY_MODE),
-        paths.ca_cert: (_cert_pem(ca.cert), _CERT_MODE),
-        paths.server_key: (_key_pem(server.key), _KEY_MODE),
-        paths.server_cert: (_cert_pem(server.cert) + _cert_pem(ca.cert), _CERT_MODE),
+        paths.ca_key: (key_pem(ca.key), KEY_MODE),
+        paths.ca_cert: (cert_pem(ca.cert), CERT_MODE),
+        paths.server_key: (key_pem(server.key), KEY_MODE),
+        paths.server_cert: (cert_pem(server.cert) + cert_pem(ca.cert), CERT_MODE),
     }
 
 
-def _issue_ca(not_before: dt.datetime, not_after: dt.datetime) -> _Issued:
+def _issue_ca(not_before: dt.datetime, not_after: dt.datetime) -> IssuedCert:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = _name(CA_COMMON_NAME)
-    usage = _key_usage(digital_signature=False, key_cert_sign=True, crl_sign=True)
+    name = dev_name(CA_COMMON_NAME)
+    usage = key_usage(digital_signature=False, key_cert_sign=True, crl_sign=True)
     builder = (
-        _base_builder(name, name, key.public_key(), not_before, not_after)
+        base_builder(name, name, key.public_key(), not_before, not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(usage, critical=True)
     )
-    return _Issued(key=key, cert=builder.sign(key, hashes.SHA256()))
+    return IssuedCert(key=key, cert=builder.sign(key, hashes.SHA256()))
 
 
-def _issue_server(ca: _Issued, not_before: dt.datetime, not_after: dt.datetime) -> _Issued:
+def _issue_server(ca: IssuedCert, not_before: dt.datetime, not_after: dt.datetime) -> IssuedCert:
     key = ec.generate_private_key(ec.SECP256R1())
     ca_ski = ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    usage = _key_usage(digital_signature=True, key_cert_sign=False, crl_sign=False)
+    usage = key_usage(digital_signature=True, key_cert_sign=False, crl_sign=False)
     builder = (
-        _base_builder(
-            _name(SERVER_COMMON_NAME), ca.cert.subject, key.public_key(), not_before, not_after
+        base_builder(
+            dev_name(SERVER_COMMON_NAME), ca.cert.subject, key.public_key(), not_before, not_after
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage, critical=True)
@@ -142,10 +142,10 @@ def _issue_server(ca: _Issued, not_before: dt.datetime, not_after: dt.datetime) 
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
         )
     )
-    return _Issued(key=key, cert=builder.sign(ca.key, hashes.SHA256()))
+    return IssuedCert(key=key, cert=builder.sign(ca.key, hashes.SHA256()))
 
 
-def _base_builder(
+def base_builder(
     subject: x509.Name,
     issuer: x509.Name,
     public_key: ec.EllipticCurvePublicKey,
@@ -164,7 +164,7 @@ def _base_builder(
     )
 
 
-def _name(common_name: str) -> x509.Name:
+def dev_name(common_name: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Enclave (development)"),
@@ -173,7 +173,7 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _key_usage(*, digital_signature: bool, key_cert_sign: bool, crl_sign: bool) -> x509.KeyUsage:
+def key_usage(*, digital_signature: bool, key_cert_sign: bool, crl_sign: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=digital_signature,
         content_commitment=False,
@@ -193,7 +193,7 @@ def _server_names() -> list[x509.GeneralName]:
     return names
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         encoding=serialization.Encoding.PEM,
         format=serialization.PrivateFormat.PKCS8,
@@ -201,11 +201,11 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _cert_pem(cert: x509.Certificate) -> bytes:
+def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+def write_new_file(path: Path, data: bytes, mode: int) -> None:
     """Create ``path`` with ``mode`` from the start; fail rather than touch an existing file."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as handle:
@@ -214,7 +214,7 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 
 def describe(path: Path) -> str:
     """Subject, issuer, SANs, validity and SHA-256 fingerprint of the first cert in ``path``."""
-    certs = _load_certs(path)
+    certs = load_certs(path)
     cert = certs[0]
     lines = [
         f"file:        {path}",
@@ -235,7 +235,7 @@ def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
-def _load_certs(path: Path) -> list[x509.Certificate]:
+def load_certs(path: Path) -> list[x509.Certificate]:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -255,4 +255,5 @@ def _sans(cert: x509.Certificate) -> str:
         return ""
     dns = [f"DNS:{name}" for name in san.get_values_for_type(x509.DNSName)]
     ips = [f"IP:{ip}" for ip in san.get_values_for_type(x509.IPAddress)]
-    return ", ".join(dns + ips)
+    uris = [f"URI:{uri}" for uri in san.get_values_for_type(x509.UniformResourceIdentifier)]
+    return ", ".join(dns + ips + uris)
