@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from engine.protocol import (
     Delta,
     EngineHealth,
+    EngineStats,
     FinishReason,
     GenerationStep,
     ModelInfo,
@@ -67,6 +68,10 @@ class InstantEngine:
 
     async def health(self) -> EngineHealth:
         return EngineHealth(ready=True, device="none", detail="instant benchmark engine")
+
+    def stats(self) -> EngineStats | None:
+        """None: answers are instant, there is no scheduler or KV cache to report on."""
+        return None
 
     async def shutdown(self) -> None:
         return None

@@ -93,6 +93,18 @@ class EngineHealth:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class EngineStats:
+    """The engine scheduler's latest state, as its last step reported it."""
+
+    running: int
+    """Requests being generated for now."""
+    waiting: int
+    """Requests queued, waiting for room in the batch or the KV cache."""
+    kv_cache_usage: float
+    """Share of the KV cache in use, from 0 to 1."""
+
+
 @runtime_checkable
 class Engine(Protocol):
     """An inference engine the gateway can drive."""
@@ -117,6 +129,11 @@ class Engine(Protocol):
 
     async def health(self) -> EngineHealth:
         """Whether the engine can take requests now."""
+        ...
+
+    def stats(self) -> EngineStats | None:
+        """The scheduler's latest state (cheap, never blocks, callable from any thread);
+        None when this engine has no scheduler to report on."""
         ...
 
     async def shutdown(self) -> None:

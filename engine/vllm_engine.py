@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from engine.protocol import (
     EngineConfigurationError,
     EngineError,
     EngineHealth,
+    EngineStats,
     FinishReason,
     GenerationStep,
     ModelInfo,
@@ -27,10 +28,17 @@ from engine.protocol import (
 class VllmEngine:
     """Serves one model with vLLM's ``AsyncLLM`` inside this process."""
 
-    def __init__(self, config: EngineConfig, llm: Any, device: str) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        llm: Any,
+        device: str,
+        scheduler: SchedulerSnapshot | None = None,
+    ) -> None:
         self._config = config
         self._llm = llm
         self._device = device
+        self._scheduler = scheduler or SchedulerSnapshot()
         self._tokenizer = llm.get_tokenizer()
         self._created = int(time.time())
 
@@ -86,8 +94,78 @@ class VllmEngine:
             return EngineHealth(ready=False, device=self._device, detail="engine has failed")
         return EngineHealth(ready=True, device=self._device)
 
+    def stats(self) -> EngineStats | None:
+        """The scheduler's last report; an idle frontend means an idle scheduler (aborting
+        the last request frees it without another step, so without another report)."""
+        if self._llm.get_num_unfinished_requests() == 0:
+            return EngineStats(running=0, waiting=0, kv_cache_usage=0.0)
+        return self._scheduler.combined()
+
     async def shutdown(self) -> None:
         self._llm.shutdown()
+
+
+class SchedulerSnapshot:
+    """The latest scheduler stats of each engine core, kept by vLLM's output handler.
+
+    One reference is swapped per report, so a reader on another thread (a metrics scrape)
+    sees a whole report, never half of one.
+    """
+
+    def __init__(self) -> None:
+        self._by_engine: dict[int, EngineStats] = {}
+
+    def record(self, engine_index: int, scheduler_stats: Any) -> None:
+        """Keep the numbers of vLLM's ``SchedulerStats``; waiting counts deferred requests
+        too, as vLLM's own ``num_requests_waiting`` gauge does."""
+        deferred = getattr(scheduler_stats, "num_skipped_waiting_reqs", 0)
+        stats = EngineStats(
+            running=int(scheduler_stats.num_running_reqs),
+            waiting=int(scheduler_stats.num_waiting_reqs) + int(deferred),
+            kv_cache_usage=float(scheduler_stats.kv_cache_usage),
+        )
+        self._by_engine = {**self._by_engine, engine_index: stats}
+
+    def combined(self) -> EngineStats | None:
+        """Every engine core together (one unless data-parallel); None before any report."""
+        reports = list(self._by_engine.values())
+        if not reports:
+            return None
+        return EngineStats(
+            running=sum(report.running for report in reports),
+            waiting=sum(report.waiting for report in reports),
+            kv_cache_usage=sum(report.kv_cache_usage for report in reports) / len(reports),
+        )
+
+
+def scheduler_stat_logger(snapshot: SchedulerSnapshot) -> Callable[[Any, int], Any]:
+    """A vLLM per-engine stat logger factory that hands every scheduler report to ``snapshot``.
+
+    Passed as ``AsyncLLM(stat_loggers=[...])``, it turns stats collection on without
+    vLLM's periodic log lines. vLLM still adds its own Prometheus logger, which writes to
+    prometheus_client's global registry; Enclave serves only its own registry, so those
+    series never reach ``/metrics`` and never collide with the gateway's.
+    """
+    from vllm.v1.metrics.loggers import StatLoggerBase
+
+    class SchedulerStatsLogger(StatLoggerBase):
+        def __init__(self, vllm_config: Any, engine_index: int = 0) -> None:
+            self._engine_index = engine_index
+
+        def record(
+            self,
+            scheduler_stats: Any,
+            iteration_stats: Any,
+            mm_cache_stats: Any = None,
+            engine_idx: int = 0,
+        ) -> None:
+            if scheduler_stats is not None:
+                snapshot.record(self._engine_index, scheduler_stats)
+
+        def log_engine_initialized(self) -> None:
+            return None
+
+    return SchedulerStatsLogger
 
 
 def start_vllm_engine(config: EngineConfig) -> VllmEngine:
@@ -113,10 +191,11 @@ def start_vllm_engine(config: EngineConfig) -> VllmEngine:
         enforce_eager=config.enforce_eager,
         seed=config.seed,
         load_format=config.load_format,
-        disable_log_stats=True,
+        disable_log_stats=True,  # no periodic log lines; the stat logger below still runs
     )
-    llm = AsyncLLM.from_engine_args(args)
-    return VllmEngine(config, llm, device)
+    scheduler = SchedulerSnapshot()
+    llm = AsyncLLM.from_engine_args(args, stat_loggers=[scheduler_stat_logger(scheduler)])
+    return VllmEngine(config, llm, device, scheduler)
 
 
 def check_tensor_parallel_size(requested: int, visible_gpus: int) -> None:

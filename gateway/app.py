@@ -79,6 +79,7 @@ def create_app(settings: Settings, services: Services) -> Litestar:
     """The gateway around services already built; the app stops them on exit."""
     engine, directory, sessions = services.engine, services.directory, services.sessions
     policies, limiter, metrics = services.policies, services.limiter, services.metrics
+    metrics.watch_engine(engine.stats)
     pii = PiiGate(services.analyzer, metrics)
     audit = AuditGate(services.audit, metrics)
     pipeline = Pipeline(engine, policies, limiter, metrics, pii, audit)

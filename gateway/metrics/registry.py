@@ -14,6 +14,7 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
+from gateway.metrics.engine_collector import EngineStateCollector, StatsSource
 from gateway.metrics.labels import (
     COMPONENT_PATTERN,
     BoundedLabel,
@@ -115,11 +116,10 @@ class GatewayMetrics:
         """One failed audit write (the affected requests were refused or failed)."""
         self._audit_failures.inc()
 
-    def set_engine_state(self, running: int, waiting: int, kv_cache_usage: float) -> None:
-        """The engine scheduler's latest stats; ``kv_cache_usage`` is a ratio in [0, 1]."""
-        self._engine_running.set(max(0, running))
-        self._engine_waiting.set(max(0, waiting))
-        self._engine_kv_cache_usage.set(min(1.0, max(0.0, kv_cache_usage)))
+    def watch_engine(self, stats: StatsSource) -> None:
+        """Export the engine's scheduler state (running, waiting, KV-cache usage), read from
+        ``stats`` (``Engine.stats``) on every scrape."""
+        self._engine_state.attach(stats)
 
     def set_ready(self, component: str, ready: bool) -> None:
         """Whether ``component`` (engine, database, audit_writer, rate_limit_store, ...)
@@ -201,21 +201,8 @@ class GatewayMetrics:
         )
 
     def _build_engine_metrics(self) -> None:
-        self._engine_running = Gauge(
-            "enclave_engine_running_requests",
-            "Requests the engine is generating for now.",
-            registry=self.registry,
-        )
-        self._engine_waiting = Gauge(
-            "enclave_engine_waiting_requests",
-            "Requests queued in the engine, waiting for KV-cache room.",
-            registry=self.registry,
-        )
-        self._engine_kv_cache_usage = Gauge(
-            "enclave_engine_kv_cache_usage_ratio",
-            "Share of the engine's KV cache in use (0 to 1).",
-            registry=self.registry,
-        )
+        self._engine_state = EngineStateCollector()
+        self.registry.register(self._engine_state)
 
     def _latency(self, name: str, documentation: str) -> Histogram:
         return Histogram(

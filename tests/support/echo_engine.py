@@ -9,6 +9,7 @@ from engine.protocol import (
     Delta,
     EngineError,
     EngineHealth,
+    EngineStats,
     GenerationStep,
     ModelInfo,
     Prompt,
@@ -39,6 +40,10 @@ class EchoEngine:
         self.finished: list[str] = []
         self.aborted: list[str] = []
         self.shut_down = False
+        self.running = 0
+        """Generations in progress now (what ``stats`` reports)."""
+        self.kv_cache_usage = 0.0
+        """What ``stats`` reports as KV-cache usage (set it to test the gauge)."""
 
     def models(self) -> Sequence[ModelInfo]:
         return (ModelInfo(name=ECHO_MODEL, max_model_len=self.max_model_len, created=1700000000),)
@@ -58,6 +63,7 @@ class EchoEngine:
         words = self._words_to_echo(prompt_token_ids)
         limit = min(sampling.max_tokens or len(words), len(words))
         text = ""
+        self.running += 1
         try:
             for position, word in enumerate(words[:limit]):
                 if self.fail_after_tokens is not None and position >= self.fail_after_tokens:
@@ -77,6 +83,8 @@ class EchoEngine:
         except (asyncio.CancelledError, GeneratorExit):
             self.aborted.append(request_id)
             raise
+        finally:
+            self.running -= 1
 
     def _words_to_echo(self, prompt_token_ids: Sequence[int]) -> list[str]:
         words = [self.vocabulary[token] for token in prompt_token_ids]
@@ -104,6 +112,9 @@ class EchoEngine:
 
     async def health(self) -> EngineHealth:
         return EngineHealth(ready=self.ready, device="memory")
+
+    def stats(self) -> EngineStats:
+        return EngineStats(running=self.running, waiting=0, kv_cache_usage=self.kv_cache_usage)
 
     async def shutdown(self) -> None:
         self.shut_down = True

@@ -88,26 +88,20 @@ def test_refusals_pii_and_readiness(metrics: GatewayMetrics) -> None:
     assert sample(metrics, "enclave_ready", component="rate_limit_store") == 0
 
 
-def test_audit_writer_and_engine_state(metrics: GatewayMetrics) -> None:
+def test_audit_writer_state(metrics: GatewayMetrics) -> None:
     metrics.set_audit_queue_depth(17)
     metrics.observe_audit_commit(0.003, batch_size=12)
     metrics.count_audit_failure()
-    metrics.set_engine_state(running=5, waiting=2, kv_cache_usage=0.63)
     assert sample(metrics, "enclave_audit_queue_depth") == 17
     assert sample(metrics, "enclave_audit_commit_seconds_count") == 1
     assert sample(metrics, "enclave_audit_commit_batch_size_sum") == 12
     assert sample(metrics, "enclave_audit_write_failures_total") == 1
-    assert sample(metrics, "enclave_engine_running_requests") == 5
-    assert sample(metrics, "enclave_engine_waiting_requests") == 2
-    assert sample(metrics, "enclave_engine_kv_cache_usage_ratio") == pytest.approx(0.63)
 
 
 def test_bad_values_never_raise(metrics: GatewayMetrics) -> None:
     metrics.count_tokens("acme", "finance", prompt=-5, completion=-1)
     metrics.observe_request(CHAT, 200, "acme", "finance", -0.1, -2.0)
-    metrics.set_engine_state(running=-1, waiting=-1, kv_cache_usage=1.7)
     assert sample(metrics, "enclave_prompt_tokens_total", tenant="acme", department="finance") == 0
-    assert sample(metrics, "enclave_engine_kv_cache_usage_ratio") == 1.0
 
 
 def test_pii_and_token_material_never_reach_the_exposition(metrics: GatewayMetrics) -> None:
