@@ -1,4 +1,10 @@
-"""The production ``Detector``: Presidio with the gateway's recognizers, built once.
+"""The production ``Detector``: the gateway's own rules first, Presidio for the rest.
+
+E-mail, phone, card, IBAN, SSN, IP, Chinese mobile and resident ID are found by the
+gateway's rules alone (``gateway/redaction/rules``), which also add Chinese names and
+addresses and US street addresses. Presidio runs only for what is left: names, places,
+dates, nationalities through spaCy's NER (cut down to NER, and run only when the text has
+something it could find), the country-specific recognizers and a policy's own patterns.
 
 Importing this module imports Presidio and spaCy: ``PiiAnalyzer.build`` does it after
 ``prepare_offline_environment()``.
@@ -7,9 +13,16 @@ Importing this module imports Presidio and spaCy: ``PiiAnalyzer.build`` does it 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 
 import msgspec
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer import predefined_recognizers as presidio_recognizers
 
 from gateway.errors import ConfigurationError
@@ -18,17 +31,10 @@ from gateway.policy.schema import EntityRule, PiiPolicy
 from gateway.redaction.cache import BoundedCache
 from gateway.redaction.false_positives import drop_false_positives
 from gateway.redaction.findings import Finding
-from gateway.redaction.nlp_engines import (
-    LANGUAGE,
-    TokenizerOnlyNlpEngine,
-    load_spacy_engine,
-)
+from gateway.redaction.nlp_engines import LANGUAGE, TokenizerOnlyNlpEngine, load_spacy_engine
 from gateway.redaction.plan import DetectionPlan, Direction, rules_for, thresholds_for
-from gateway.redaction.recognizers import (
-    REPLACED_PRESIDIO_RECOGNIZERS,
-    gateway_recognizers,
-    policy_recognizers,
-)
+from gateway.redaction.recognizers import policy_recognizers
+from gateway.redaction.rules import PATTERN_ENTITIES, RuleSet, default_rules
 
 PLAN_CACHE_SIZE = 256
 """Plans kept (one per policy content and direction); policies hot-reload, so it is bounded."""
@@ -43,19 +49,29 @@ _COUNTRY_RECOGNIZERS = (
 )  # fmt: skip
 """Presidio recognizers a policy may name that Presidio does not load for English itself."""
 
+_NER_RECOGNIZER = "SpacyRecognizer"
+_NAMED_ONLY = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
+"""NER types written with a capital letter in English: without one, spaCy is not run."""
+_CAPITAL = re.compile(r"[A-Z]")
+_LETTER = re.compile(r"[A-Za-z]")
+
 
 class UnsupportedEntityError(LookupError):
     """A policy names an entity type nothing can find (the analysis fails closed)."""
 
 
 class PresidioDetector:
-    """Presidio's analyzer, its NER-free twin for pattern types, and plans per policy."""
+    """The gateway's rules, Presidio's analyzer with NER, its NER-free twin, plans per policy."""
 
-    def __init__(self, analyzer: AnalyzerEngine, tokens_only: TokenizerOnlyNlpEngine) -> None:
+    def __init__(
+        self, analyzer: AnalyzerEngine, tokens_only: TokenizerOnlyNlpEngine, rules: RuleSet
+    ) -> None:
         self._analyzer = analyzer
         self._tokens_only = tokens_only
-        self._supported = frozenset(analyzer.get_supported_entities(LANGUAGE))
+        self._rules = rules
+        self._supported = frozenset(analyzer.get_supported_entities(LANGUAGE)) | rules.entities
         self._ner_entities = _entities_from_ner(analyzer)
+        self._ner_only = self._ner_entities - _entities_from_patterns(analyzer)
         self._plans: BoundedCache[tuple[Direction, bytes], DetectionPlan] = BoundedCache(
             PLAN_CACHE_SIZE
         )
@@ -71,7 +87,7 @@ class PresidioDetector:
 
     @property
     def ner_entities(self) -> frozenset[str]:
-        """Types only the statistical model finds (names, places...)."""
+        """Types the statistical model finds (names, places...)."""
         return self._ner_entities
 
     def plan(self, pii: PiiPolicy, direction: Direction) -> DetectionPlan:
@@ -96,14 +112,32 @@ class PresidioDetector:
         return drop_false_positives(text, findings, keep_types=plan.custom_entities)
 
     def recognize(self, text: str, plan: DetectionPlan, *, use_ner: bool = True) -> list[Finding]:
-        """What Presidio and the gateway's recognizers find, before false-positive rules."""
+        """What the rules and Presidio find, above the plan's thresholds, before false-positive
+        rules."""
         if not plan.rules or not text:
             return []
-        nlp = self._analyzer.nlp_engine if plan.needs_ner and use_ner else self._tokens_only
+        findings = self._rules.find(text, plan.entities)
+        for_presidio = [entity for entity in plan.entities if entity not in PATTERN_ENTITIES]
+        if for_presidio:
+            findings += self._recognize_with_presidio(text, plan, for_presidio, use_ner=use_ner)
+        return [
+            finding
+            for finding in findings
+            if finding.entity_type in plan.rules
+            and finding.score >= plan.thresholds[finding.entity_type]
+        ]
+
+    def _recognize_with_presidio(
+        self, text: str, plan: DetectionPlan, entities: list[str], *, use_ner: bool
+    ) -> list[Finding]:
+        run_ner = plan.needs_ner and use_ner and _could_hold_named_entities(text, entities)
+        if not run_ner and not plan.custom_recognizers and set(entities) <= self._ner_only:
+            return []  # only NER could find these, and it has nothing to read
+        nlp = self._analyzer.nlp_engine if run_ner else self._tokens_only
         results = self._analyzer.analyze(
             text,
             language=LANGUAGE,
-            entities=plan.entities,
+            entities=entities,
             score_threshold=plan.lowest_threshold,
             ad_hoc_recognizers=list(plan.custom_recognizers) or None,
             nlp_artifacts=nlp.process_text(text, LANGUAGE),
@@ -111,9 +145,22 @@ class PresidioDetector:
         return [
             Finding(result.entity_type, result.start, result.end, result.score)
             for result in results
-            if result.entity_type in plan.rules
-            and result.score >= plan.thresholds[result.entity_type]
+            if not _ner_outside_latin_text(text, result)
         ]
+
+
+def _could_hold_named_entities(text: str, entities: Sequence[str]) -> bool:
+    """Whether English NER could find anything: a capital for names, a letter for dates."""
+    needed = _CAPITAL if set(entities) <= _NAMED_ONLY | PATTERN_ENTITIES else _LETTER
+    return needed.search(text) is not None
+
+
+def _ner_outside_latin_text(text: str, result: RecognizerResult) -> bool:
+    """An English-model entity without a Latin letter (Chinese text it cannot read)."""
+    metadata = result.recognition_metadata or {}
+    if metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY) != _NER_RECOGNIZER:
+        return False
+    return _LETTER.search(text, result.start, result.end) is None
 
 
 def build_presidio_detector(nlp_model: str) -> PresidioDetector:
@@ -122,14 +169,14 @@ def build_presidio_detector(nlp_model: str) -> PresidioDetector:
     nlp_engine = load_spacy_engine(nlp_model)
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
-    for name in REPLACED_PRESIDIO_RECOGNIZERS:
-        registry.remove_recognizer(name)
-    for recognizer in [*gateway_recognizers(), *_country_recognizers()]:
+    for recognizer in _country_recognizers():
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(
         registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE]
     )
-    detector = PresidioDetector(analyzer, TokenizerOnlyNlpEngine(nlp_engine))
+    detector = PresidioDetector(
+        analyzer, TokenizerOnlyNlpEngine(nlp_engine), RuleSet(default_rules())
+    )
     missing = sorted(KNOWN_ENTITIES - detector.supported_entities)
     if missing:
         raise ConfigurationError(f"PII analyzer cannot find entity types {', '.join(missing)}")
@@ -155,12 +202,24 @@ def _entities_from_ner(analyzer: AnalyzerEngine) -> frozenset[str]:
     return frozenset(mapping[label] for label in labels if label in mapping) - ignored
 
 
+def _entities_from_patterns(analyzer: AnalyzerEngine) -> frozenset[str]:
+    """Types some Presidio recognizer other than NER finds (DATE_TIME has a pattern too)."""
+    return frozenset(
+        entity
+        for recognizer in analyzer.registry.get_recognizers(LANGUAGE, all_fields=True)
+        if not isinstance(recognizer, presidio_recognizers.SpacyRecognizer)
+        for entity in recognizer.supported_entities
+    )
+
+
 def _warm_up(detector: PresidioDetector) -> None:
     """Run every recognizer once, so lazy loading (suffix list, phone metadata) is not paid
     by the first request, and a broken set-up fails at start-up instead."""
     every_type = {entity: EntityRule(action="redact") for entity in detector.supported_entities}
     plan = detector.plan(PiiPolicy(score_threshold=0.5, entities=every_type), "input")
-    detector.find("Mail jane.doe@example.com or call +1 212-555-0123 from 10.0.0.1.", plan)
+    detector.find(
+        "Mail Jane Doe at jane.doe@example.com or call +1 212-555-0123 from 10.0.0.1.", plan
+    )
 
 
 class _WithoutArguments(logging.Filter):

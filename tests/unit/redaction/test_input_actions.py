@@ -76,7 +76,7 @@ async def test_only_input_and_both_rules_apply_to_prompts(
     assert (EMAIL not in result.texts[0]) is redacted
 
 
-PHONE_WITHOUT_CONTEXT = "Reach 212-555-0123 tomorrow."  # Presidio scores it 0.4
+PHONE_WITHOUT_CONTEXT = "Ref 2125550123 tomorrow."  # ten bare digits score 0.4
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ async def test_thresholds_policy_wide_and_per_entity(
 ) -> None:
     pii = policy(threshold=pii_threshold, PHONE_NUMBER=rule("redact", threshold=rule_threshold))
     result = await analyzer.redact_input([PHONE_WITHOUT_CONTEXT], pii)
-    assert ("212-555-0123" not in result.texts[0]) is redacted
+    assert ("2125550123" not in result.texts[0]) is redacted
 
 
 async def test_context_words_raise_a_weak_match_over_the_threshold(analyzer: PiiAnalyzer) -> None:
