@@ -37,6 +37,7 @@ from gateway.pipeline import Pipeline
 from gateway.readiness import ReadinessProbe
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.transport.body_deadline import body_deadline
 
 log = structlog.get_logger("enclave.app")
 
@@ -135,6 +136,7 @@ def create_app(settings: Settings, services: Services) -> Litestar:
             Exception: handle_unexpected,
         },
         middleware=[
+            body_deadline(settings.body_timeout_seconds),
             request_context(metrics),
             DefineMiddleware(BearerTokenMiddleware, exclude_from_auth_key=PUBLIC_OPT_KEY),
         ],

@@ -91,6 +91,22 @@ class PayloadTooLargeError(GatewayError):
     default_code = "request_too_large"
 
 
+class RequestTimeoutError(GatewayError):
+    """The client took too long to send its request (a slow body)."""
+
+    status_code = 408
+    error_type = "invalid_request_error"
+    default_code = "request_timeout"
+
+
+class HeadersTooLargeError(GatewayError):
+    """The request line and headers together are over the server's limit."""
+
+    status_code = 431
+    error_type = "invalid_request_error"
+    default_code = "request_headers_too_large"
+
+
 class RateLimitedError(GatewayError):
     status_code = 429
     error_type = "rate_limit_error"

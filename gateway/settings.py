@@ -94,6 +94,9 @@ class Settings:
     """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
     max_request_bytes: int = 1_048_576
     """Largest request body accepted; bigger bodies get 413."""
+    body_timeout_seconds: float = 30.0
+    """Time a client has to send the whole body after its headers; later gets 408. Also how
+    long the rest of a body is read and dropped after an early answer (401, 413)."""
 
     @property
     def server_certfile(self) -> Path:

@@ -8,6 +8,7 @@ from typing import TypeVar
 import msgspec
 
 from gateway.errors import InvalidRequestError, UnsupportedParameterError
+from gateway.wire.text_safety import INVALID_ENCODING, has_lone_surrogate_escape, refuse_unsafe_text
 
 RequestT = TypeVar("RequestT", bound=msgspec.Struct)
 
@@ -16,17 +17,35 @@ _AT_PATH = re.compile(r" - at `\$\.?(.*)`$")
 
 
 def decode_request(body: bytes, request_type: type[RequestT]) -> RequestT:
-    """Decode ``body`` as ``request_type`` or raise a 400 that names the offending field."""
+    """Decode ``body`` as ``request_type`` or raise a 400 that names the offending field.
+
+    Nesting depth needs no separate limit: every field has a concrete type, so decoding stops
+    at the first level that does not fit (an unknown field is refused at its name).
+    """
     if not body.strip():
         raise InvalidRequestError("request body is empty; send a JSON object", code="invalid_json")
     try:
-        return msgspec.json.decode(body, type=request_type)
+        request = msgspec.json.decode(body, type=request_type)
     except msgspec.ValidationError as exc:
         raise _validation_error(str(exc)) from None
     except msgspec.DecodeError as exc:
+        raise _decode_error(body, exc) from None
+    except UnicodeDecodeError:
         raise InvalidRequestError(
-            f"request body is not valid JSON: {exc}", code="invalid_json"
+            "request body is not valid UTF-8", code=INVALID_ENCODING
         ) from None
+    refuse_unsafe_text(request)
+    return request
+
+
+def _decode_error(body: bytes, exc: msgspec.DecodeError) -> InvalidRequestError:
+    if has_lone_surrogate_escape(body):
+        return InvalidRequestError(
+            "request body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its "
+            "pair); send valid Unicode",
+            code=INVALID_ENCODING,
+        )
+    return InvalidRequestError(f"request body is not valid JSON: {exc}", code="invalid_json")
 
 
 def _validation_error(message: str) -> InvalidRequestError:
