@@ -1,0 +1,1 @@
+"""Shared pieces of the side-by-side benchmarks: servers, load, statistics, tables, plots."""
