@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PROMTOOL := var/tools/usr/bin/promtool
 CHROMIUM := /usr/bin/chromium
+SSLYZE_VENV := var/tools/sslyze-venv
+SSLYZE := $(SSLYZE_VENV)/bin/sslyze
 PIP := $(BIN)/pip --disable-pip-version-check
 # vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
 export VLLM_CPU_KVCACHE_SPACE ?= 1
@@ -15,9 +17,9 @@ run: install model certs database demo-token  ## everything, then the gateway on
 	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
 	$(BIN)/enclave serve
 
-test: install $(PROMTOOL) $(CHROMIUM)  ## everything the tests need, then the suite
+test: install $(PROMTOOL) $(CHROMIUM) $(SSLYZE)  ## everything the tests need, then the suite
 	@echo "==> running the test suite (the end-to-end tests start the real server with vLLM)"
-	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest
+	PROMTOOL=$(abspath $(PROMTOOL)) SSLYZE=$(abspath $(SSLYZE)) $(BIN)/pytest
 
 $(PROMTOOL):  ## promtool from Debian's prometheus package, to check deploy/prometheus and the dashboard
 	@echo "==> fetching promtool (Debian's prometheus package)"
@@ -29,6 +31,12 @@ $(PROMTOOL):  ## promtool from Debian's prometheus package, to check deploy/prom
 $(CHROMIUM):  ## Debian's Chromium, for the audit web page's browser test
 	@echo "==> installing Debian's chromium (the audit web page is tested in headless Chromium)"
 	apt-get install -y -q chromium || (apt-get update -qq && apt-get install -y -q chromium)
+	test -x $@
+
+$(SSLYZE):  ## sslyze in a virtualenv of its own (its pinned dependencies stay out of Enclave's), to scan the TLS listener
+	@echo "==> installing sslyze into $(SSLYZE_VENV)"
+	$(PYTHON) -m venv $(SSLYZE_VENV)
+	$(SSLYZE_VENV)/bin/pip --disable-pip-version-check install --progress-bar off --quiet sslyze==6.3.1
 	test -x $@
 
 lint: install  ## ruff and mypy --strict

@@ -30,7 +30,7 @@ from gateway.readiness import ReadinessProbe
 from gateway.redaction.analyzer import PiiAnalyzer
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.tls.context import server_ssl_context
+from gateway.tls.listener import https_config, listener_ssl_context
 
 log = structlog.get_logger("enclave.serve")
 
@@ -88,21 +88,17 @@ async def build_services(settings: Settings) -> Services:
 
 async def serve(settings: Settings) -> None:
     """Start everything and serve HTTPS (and metrics) until a shutdown signal arrives."""
-    ssl_context = server_ssl_context(settings.server_certfile, settings.server_keyfile)
+    ssl_context = listener_ssl_context(settings)
     services = await build_services(settings)
-    config = uvicorn.Config(
+    config = https_config(
+        settings,
         create_app(settings, services),
-        host=settings.host,
-        port=settings.port,
-        ssl_certfile=str(settings.server_certfile),
-        ssl_keyfile=str(settings.server_keyfile),
+        ssl_context,
         log_config=None,
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    config.load()
-    config.ssl = ssl_context
     gpus = await GpuSampler.open(services.metrics.registry)
     if gpus is not None:
         gpus.start()

@@ -32,6 +32,9 @@ class Settings:
     """Server certificate chain; defaults to ``certs_dir/server.pem``."""
     tls_keyfile: Path | None = None
     """Server private key; defaults to ``certs_dir/server-key.pem``."""
+    client_ca_file: Path | None = None
+    """CA certificate(s) for mutual TLS: when set, every client must present a certificate
+    issued by it, naming an active tenant (``enclave certs client``); unset = none asked."""
 
     engine: str = "vllm"
     """``vllm`` (production); ``instant`` answers at once, for gateway benchmarks only."""

@@ -14,15 +14,36 @@ _HINT = "create development certificates with `enclave certs init`"
 _NO_RENEGOTIATION: int = getattr(ssl, "OP_NO_RENEGOTIATION", 0)
 
 
-def server_ssl_context(certfile: Path, keyfile: Path) -> ssl.SSLContext:
-    """Server context for the HTTPS listener, loaded with ``certfile`` (chain) and ``keyfile``."""
+def server_ssl_context(
+    certfile: Path, keyfile: Path, *, client_ca: Path | None = None
+) -> ssl.SSLContext:
+    """Server context for the HTTPS listener, loaded with ``certfile`` (chain) and ``keyfile``.
+
+    With ``client_ca``, every client must present a certificate issued by it (mutual TLS):
+    missing, expired, not-yet-valid, wrongly signed or non-client certificates end the
+    handshake.
+    """
     _require_readable(certfile, "TLS certificate")
     _require_readable(keyfile, "TLS private key")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _harden(context)
     context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE | _NO_RENEGOTIATION
     _load_chain(context, certfile, keyfile)
+    if client_ca is not None:
+        _require_client_certificates(context, client_ca)
     return context
+
+
+def _require_client_certificates(context: ssl.SSLContext, client_ca: Path) -> None:
+    _require_readable(client_ca, "client CA certificate")
+    try:
+        context.load_verify_locations(cafile=client_ca)
+    except ssl.SSLError as exc:
+        raise ConfigurationError(
+            f"{client_ca}: not a usable client CA certificate ({exc.reason})"
+        ) from exc
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
 
 
 def client_ssl_context(ca_file: Path) -> ssl.SSLContext:
