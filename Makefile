@@ -7,11 +7,16 @@ PROMTOOL := var/tools/usr/bin/promtool
 CHROMIUM := /usr/bin/chromium
 SSLYZE_VENV := var/tools/sslyze-venv
 SSLYZE := $(SSLYZE_VENV)/bin/sslyze
+# LiteLLM, the benchmarks' peer, in a virtualenv of its own (its pins conflict with Enclave's).
+# Pinned exactly: not 1.82.7/1.82.8 (the compromised uploads of March 2026); newer than
+# 1.106.2 needs a certifi release this machine's index does not serve.
+LITELLM_VENV := var/bench/litellm-venv
+LITELLM := $(LITELLM_VENV)/bin/litellm
 PIP := $(BIN)/pip --disable-pip-version-check
 # vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 
-.PHONY: run test lint bench install model certs database demo-token clean
+.PHONY: run test lint bench bench-e2e bench-overhead install model certs database demo-token clean
 
 run: install model certs database demo-token  ## everything, then the gateway on https://127.0.0.1:8443
 	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
@@ -46,6 +51,18 @@ lint: install  ## ruff and mypy --strict
 
 bench: install  ## benchmarks that print tables (see bench/)
 	$(BIN)/python bench/pii_latency.py
+
+bench-e2e: install $(LITELLM)  ## bare vLLM vs LiteLLM vs Enclave end to end on the tiny model (~15-20 min)
+	$(BIN)/python bench/e2e_compare.py
+
+bench-overhead: install $(LITELLM)  ## the gateway's own cost and memory on instant engines, beside LiteLLM
+	$(BIN)/python bench/gateway_overhead.py
+
+$(LITELLM):
+	@echo "==> installing LiteLLM's proxy into $(LITELLM_VENV)"
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip --disable-pip-version-check install --progress-bar off --quiet 'litellm[proxy]==1.106.2'
+	test -x $@
 
 install: $(INSTALLED)
 
