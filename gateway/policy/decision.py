@@ -12,7 +12,13 @@ from typing import Any, Literal
 import msgspec
 
 from gateway.errors import GatewayError, InvalidRequestError, PermissionDeniedError
-from gateway.policy.schema import AuditPolicy, PiiPolicy, RateLimits, RequestLimits
+from gateway.policy.schema import (
+    AuditPolicy,
+    CachePolicy,
+    PiiPolicy,
+    RateLimits,
+    RequestLimits,
+)
 
 MODEL_NOT_ALLOWED = "model_not_allowed"
 POLICY_VIOLATION = "policy_violation"
@@ -50,6 +56,8 @@ class Decision:
     rate_limits: RateLimits
     pii: PiiPolicy
     audit: AuditPolicy
+    cache: CachePolicy
+    """Whether deterministic answers are stored and served again, and for how long."""
     max_tokens: int
     """Completion tokens to give the engine: what was asked, or the policy's cap."""
     violations: tuple[Violation, ...]

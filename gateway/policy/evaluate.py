@@ -31,6 +31,7 @@ def evaluate(policies: PolicySet, principal: Principal, request: PolicyRequest) 
         rate_limits=policy.rate_limits,
         pii=policy.pii,
         audit=policy.audit,
+        cache=policy.cache,
         max_tokens=min(request.max_tokens or cap, cap),
         violations=violations,
     )

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from gateway.policy.decision import Decision
-from gateway.policy.schema import PiiPolicy, RateQuota
+from gateway.policy.schema import CachePolicy, PiiPolicy, RateQuota
 
 
 def explanation_report(decision: Decision) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def explanation_report(decision: Decision) -> dict[str, Any]:
         "rate_limits": msgspec.to_builtins(decision.rate_limits),
         "pii": msgspec.to_builtins(decision.pii),
         "audit": msgspec.to_builtins(decision.audit),
+        "cache": msgspec.to_builtins(decision.cache),
     }
     return report
 
@@ -39,7 +40,17 @@ def render_explanation(decision: Decision) -> str:
             *_pii_lines(decision.pii),
             "",
             f"Audit: content {decision.audit.content}, kept {decision.audit.retention_days} days",
+            _cache_line(decision.cache),
         ]
+    )
+
+
+def _cache_line(cache: CachePolicy) -> str:
+    if not cache.enabled:
+        return "Response cache: off"
+    return (
+        f"Response cache: on for temperature 0 or seeded requests, answers kept "
+        f"{cache.ttl_seconds} s, at most {cache.max_entries} per tenant"
     )
 
 

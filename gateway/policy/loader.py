@@ -151,4 +151,5 @@ def _decode_policy(
         rate_limits=decoded.rate_limits,
         pii=decoded.pii,
         audit=decoded.audit,
+        cache=decoded.cache,
     )

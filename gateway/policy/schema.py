@@ -19,6 +19,7 @@ ParameterName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 EntityName = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
 ContextWord = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RetentionDays = Annotated[int, msgspec.Meta(ge=1, le=36_500)]
+CacheTtl = Annotated[int, msgspec.Meta(ge=1, le=86_400)]
 
 MAX_REGEX_LENGTH = 512
 Regex = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REGEX_LENGTH)]
@@ -105,6 +106,17 @@ class AuditPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     retention_days: RetentionDays
 
 
+class CachePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The response cache: deterministic requests (temperature 0 or a seed) answered again
+    from a stored answer instead of the engine. Off unless a policy turns it on."""
+
+    enabled: bool = False
+    ttl_seconds: CacheTtl = 300
+    """How long a stored answer is served (at most a day)."""
+    max_entries: PositiveInt = 1000
+    """Most answers kept per tenant; the least recently used go first."""
+
+
 class PolicyFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """One YAML file after its ``extends`` chain is merged in."""
 
@@ -116,6 +128,7 @@ class PolicyFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     rate_limits: RateLimits
     pii: PiiPolicy
     audit: AuditPolicy
+    cache: CachePolicy = msgspec.field(default_factory=CachePolicy)
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,3 +146,4 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     rate_limits: RateLimits
     pii: PiiPolicy
     audit: AuditPolicy
+    cache: CachePolicy = msgspec.field(default_factory=CachePolicy)

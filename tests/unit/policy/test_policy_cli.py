@@ -58,7 +58,7 @@ def test_check_prints_every_problem_and_exits_1(folder: PolicyFolder) -> None:
     assert result.stderr.splitlines() == [
         f"{folder.file('finance')}:2: limits.max_n: expected an integer >= 1, got 0",
         f"{folder.file('finance')}:3: bogus: unknown field (expected one of: extends, "
-        "description, models, limits, rate_limits, pii, audit)",
+        "description, models, limits, rate_limits, pii, audit, cache)",
         f'{folder.file("hr")}:1: extends: no policy named "nope" (have: default, finance, hr)',
         f"3 problems in {folder.path}",
     ]
