@@ -54,6 +54,9 @@ _NAMED_ONLY = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 """NER types written with a capital letter in English: without one, spaCy is not run."""
 _CAPITAL = re.compile(r"[A-Z]")
 _LETTER = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NAME = re.compile(r"[^\W\d_]+(?:[\s.'\u2019-]+[^\W\d_]+)*\.?")
+"""Letters, with blanks, dots, apostrophes and hyphens between them (``Richard M. Nixon``)."""
 
 
 class UnsupportedEntityError(LookupError):
@@ -145,7 +148,7 @@ class PresidioDetector:
         return [
             Finding(result.entity_type, result.start, result.end, result.score)
             for result in results
-            if not _ner_outside_latin_text(text, result)
+            if not _misread_by_ner(text, result)
         ]
 
 
@@ -155,12 +158,17 @@ def _could_hold_named_entities(text: str, entities: Sequence[str]) -> bool:
     return needed.search(text) is not None
 
 
-def _ner_outside_latin_text(text: str, result: RecognizerResult) -> bool:
-    """An English-model entity without a Latin letter (Chinese text it cannot read)."""
+def _misread_by_ner(text: str, result: RecognizerResult) -> bool:
+    """An English-model entity that cannot be one: in Chinese text (which the English model
+    cannot read; the rules find Chinese names and addresses), without a Latin letter, or a
+    "name" with digits or symbols (``JIRA-9827182``, ``info@presidio``, ``Q3 Planning``)."""
     metadata = result.recognition_metadata or {}
     if metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY) != _NER_RECOGNIZER:
         return False
-    return _LETTER.search(text, result.start, result.end) is None
+    found = text[result.start : result.end]
+    if _HAN.search(found) or not _LETTER.search(found):
+        return True
+    return result.entity_type == "PERSON" and _NAME.fullmatch(found) is None
 
 
 def build_presidio_detector(nlp_model: str) -> PresidioDetector:

@@ -1,9 +1,10 @@
 """The gateway's own recognizers: plain regexes, checks and context words, without Presidio.
 
 They cover the types most policies ask for (e-mail, phone, card, IBAN, SSN, IP, Chinese
-mobile and resident ID) plus Chinese names and addresses and US street addresses, and
-they work next to Chinese characters. ``RuleSet.find`` runs the ones a plan needs, in
-well under a millisecond per thousand characters; Presidio and spaCy are left for the
+mobile and resident ID) plus Chinese names and addresses, US street addresses and English
+names announced by the words around them, and they work next to Chinese characters.
+``RuleSet.find`` runs the ones a plan needs, in well under a millisecond per thousand
+characters; Presidio and spaCy are left for the
 types only a statistical model or a country-specific recognizer can find.
 """
 
@@ -15,6 +16,7 @@ from gateway.redaction.findings import Finding
 from gateway.redaction.rules.addresses import ChineseAddressRule, UsAddressRule
 from gateway.redaction.rules.base import Rule
 from gateway.redaction.rules.cn_names import ChineseNameRule
+from gateway.redaction.rules.en_names import EnglishNameRule
 from gateway.redaction.rules.identifiers import identifier_rules
 from gateway.redaction.rules.network import network_rules
 from gateway.redaction.rules.payment import payment_rules
@@ -37,6 +39,7 @@ def default_rules() -> list[Rule]:
         *payment_rules(),
         *identifier_rules(),
         ChineseNameRule(),
+        EnglishNameRule(),
         ChineseAddressRule(),
         UsAddressRule(),
     ]

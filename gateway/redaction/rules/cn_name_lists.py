@@ -61,7 +61,7 @@ GIVEN_NAME_CHARACTERS = frozenset(
 """Characters often found in given names (first and second position alike)."""
 
 FUNCTION_CHARACTERS = frozenset(
-    "的是在和与及或已说也都就把被给让向从对于了着过将还又并而其这那您你我他她它们要会能请很最刚才不等"
+    "的是在和与及或已说也都就把被给让向从对于了着过将还又并而其这那您你我他她它们要会能请很最不等"
 )
 """Characters that end a name rather than continue it (``张伟的`` → ``张伟``)."""
 

@@ -37,7 +37,7 @@ _TRUNK_REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "IL", "IN", "AU", "JP", "B
 """Countries whose national numbers (with a leading 0) are tried, in this order."""
 PHONE_CONTEXT = (
     "phone", "tel", "call", "mobile", "cell", "contact", "reach", "fax", "whatsapp",
-    "number", "电话", "手机", "联系", "致电", "拨打", "号码", "热线",
+    "number", "line", "电话", "手机", "联系", "致电", "拨打", "号码", "热线",
 )  # fmt: skip
 
 _CN_MOBILE = re.compile(
