@@ -85,6 +85,14 @@ def check_choices(policy: Policy, request: PolicyRequest) -> Iterator[Violation]
         yield Violation("limits.max_n", "n", "n", f"{request.n} choices, the limit is {cap}", 400)
 
 
+def check_logprobs(policy: Policy, request: PolicyRequest) -> Iterator[Violation]:
+    cap = policy.limits.max_logprobs
+    if request.logprobs is not None and request.logprobs > cap:
+        param = "top_logprobs" if request.prompt_field == "messages" else "logprobs"
+        detail = f"{request.logprobs} logprobs per token, the limit is {cap}"
+        yield Violation("limits.max_logprobs", "max_logprobs", param, detail, 400)
+
+
 def check_parameters(policy: Policy, request: PolicyRequest) -> Iterator[Violation]:
     allowed = set(policy.limits.allowed_parameters) | ALWAYS_ALLOWED_PARAMETERS
     if ANY_PARAMETER in allowed:
@@ -101,6 +109,7 @@ CHECKS: tuple[Check, ...] = (
     check_prompt_tokens,
     check_messages,
     check_choices,
+    check_logprobs,
     check_parameters,
 )
 """Every check ``evaluate`` runs, in the order their reasons are reported."""

@@ -76,6 +76,7 @@ def _limit_lines(decision: Decision) -> list[str]:
         f"  max_prompt_tokens  {limits.max_prompt_tokens}",
         f"  max_messages       {limits.max_messages}",
         f"  max_n              {limits.max_n}",
+        f"  max_logprobs       {limits.max_logprobs}",
         f"  parameters         {parameters}",
     ]
 

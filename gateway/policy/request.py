@@ -29,6 +29,9 @@ class PolicyRequest:
     stream: bool
     prompt_field: Literal["messages", "prompt"] = "messages"
     """Where the prompt is in the body; names the ``param`` of a size refusal."""
+    logprobs: int | None = None
+    """Alternatives per token asked for (chat ``top_logprobs`` when ``logprobs`` is true,
+    completions ``logprobs``); None when token logprobs were not asked for."""
 
 
 def policy_request_for_chat(
@@ -44,6 +47,7 @@ def policy_request_for_chat(
         parameters=present_parameters(request),
         stream=request.stream,
         prompt_field="messages",
+        logprobs=(request.top_logprobs or 0) if request.logprobs else None,
     )
 
 
@@ -61,6 +65,7 @@ def policy_request_for_completion(
         parameters=present_parameters(request),
         stream=request.stream,
         prompt_field="prompt",
+        logprobs=request.logprobs,
     )
 
 

@@ -19,6 +19,7 @@ ParameterName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 EntityName = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
 ContextWord = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RetentionDays = Annotated[int, msgspec.Meta(ge=1, le=36_500)]
+LogprobCount = Annotated[int, msgspec.Meta(ge=0, le=20)]
 CacheTtl = Annotated[int, msgspec.Meta(ge=1, le=86_400)]
 
 MAX_REGEX_LENGTH = 512
@@ -42,6 +43,9 @@ class RequestLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     """Most messages in one chat request."""
     max_n: PositiveInt
     """Most choices (``n``) one request may ask for."""
+    max_logprobs: LogprobCount = 20
+    """Most alternatives per token a request may ask for (``top_logprobs`` in chat,
+    ``logprobs`` in completions); 0 allows token logprobs without alternatives."""
     allowed_parameters: tuple[ParameterName, ...]
     """Optional request parameters a caller may send (``"*"`` for all); ``model``,
     ``messages`` and ``prompt`` are always allowed."""

@@ -227,3 +227,23 @@ def test_evaluate_is_pure(policies: PolicySet) -> None:
     second = evaluate(policies, principal("finance"), request(model="exact-model", n=3))
     assert first == second
     assert policies.policy_for("finance").limits.max_n == 2
+
+
+@pytest.mark.parametrize(
+    ("prompt_field", "param"), [("messages", "top_logprobs"), ("prompt", "logprobs")]
+)
+def test_logprob_alternatives_over_the_cap_are_refused(
+    folder: PolicyFolder, prompt_field: str, param: str
+) -> None:
+    folder.write(
+        "research", 'extends: default\nlimits: {max_logprobs: 2, allowed_parameters: ["*"]}\n'
+    )
+    policies = folder.load()
+    over = request(logprobs=3, prompt_field=prompt_field)
+    decision = evaluate(policies, principal("research"), over)
+    assert decision.reasons == ("limits.max_logprobs: 3 logprobs per token, the limit is 2",)
+    error = decision.refusal()
+    assert isinstance(error, PolicyLimitError)
+    assert error.param == param
+    assert evaluate(policies, principal("research"), request(logprobs=2)).allowed
+    assert evaluate(policies, principal("research"), request(logprobs=None)).allowed

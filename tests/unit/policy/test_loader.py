@@ -119,7 +119,8 @@ def test_unknown_fields_are_refused_at_their_line(folder: PolicyFolder) -> None:
     file = folder.file("finance")
     assert folder.problems() == [
         f"{file}:4: limits.max_tokenz: unknown field (expected one of: max_tokens, "
-        "max_prompt_chars, max_prompt_tokens, max_messages, max_n, allowed_parameters)",
+        "max_prompt_chars, max_prompt_tokens, max_messages, max_n, max_logprobs, "
+        "allowed_parameters)",
         f"{file}:5: rate_limit: unknown field (expected one of: extends, description, models, "
         "limits, rate_limits, pii, audit, cache)",
     ]
