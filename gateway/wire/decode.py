@@ -30,15 +30,19 @@ def decode_request(body: bytes, request_type: type[RequestT]) -> RequestT:
         raise _validation_error(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise _decode_error(body, exc) from None
-    except UnicodeDecodeError:
-        raise InvalidRequestError(
-            "request body is not valid UTF-8", code=INVALID_ENCODING
-        ) from None
+    except UnicodeDecodeError:  # msgspec before 0.23; later releases raise DecodeError
+        raise _not_utf8() from None
     refuse_unsafe_text(request)
     return request
 
 
+def _not_utf8() -> InvalidRequestError:
+    return InvalidRequestError("request body is not valid UTF-8", code=INVALID_ENCODING)
+
+
 def _decode_error(body: bytes, exc: msgspec.DecodeError) -> InvalidRequestError:
+    if not _is_utf8(body):
+        return _not_utf8()
     if has_lone_surrogate_escape(body):
         return InvalidRequestError(
             "request body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its "
@@ -61,3 +65,12 @@ def _validation_error(message: str) -> InvalidRequestError:
     text = message[: at.start()] if at else message
     where = f" at '{param}'" if param else ""
     return InvalidRequestError(f"invalid request{where}: {text}", param=param)
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Strict UTF-8: encoded surrogates and overlong forms (``\\xc0\\x80``) are refused too."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
