@@ -16,7 +16,7 @@ PIP := $(BIN)/pip --disable-pip-version-check
 # vLLM on CPU needs a KV-cache size (GiB) or it refuses to start.
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 
-.PHONY: run test lint bench bench-e2e bench-overhead install model certs database demo-token clean
+.PHONY: run test lint fuzz bench bench-e2e bench-overhead install model certs database demo-token clean
 
 run: install model certs database demo-token  ## everything, then the gateway on https://127.0.0.1:8443
 	@echo "==> starting Enclave (engine start takes about a minute on CPU)"
@@ -48,6 +48,9 @@ lint: install  ## ruff and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+fuzz: install  ## schemathesis against Enclave's own OpenAPI document, thousands of requests per route
+	ENCLAVE_FUZZ_EXAMPLES=$${ENCLAVE_FUZZ_EXAMPLES:-500} $(BIN)/pytest -p no:cacheprovider -s tests/integration/test_openapi_fuzz.py
 
 bench: install  ## benchmarks that print tables (see bench/)
 	$(BIN)/python bench/pii_latency.py

@@ -22,13 +22,16 @@ from gateway.api.error_handlers import (
     handle_unexpected,
 )
 from gateway.api.middleware import request_context, stamp_responses
+from gateway.api.openapi import openapi_config
 from gateway.audit_gate import AuditGate
+from gateway.auth.client_cert import ConnectionAuthenticator
 from gateway.auth.directory import IdentityDirectory
 from gateway.auth.guards import PUBLIC_OPT_KEY
 from gateway.auth.middleware import BearerTokenMiddleware
 from gateway.auth.oidc import OidcIssuer, load_trusted_issuers
 from gateway.auth.principal import ADMIN_ROLE
 from gateway.auth.verify import TokenVerifier
+from gateway.cache.gate import open_response_cache
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.metrics.endpoint import metrics_route
 from gateway.metrics.registry import GatewayMetrics
@@ -83,13 +86,18 @@ def create_app(settings: Settings, services: Services) -> Litestar:
     metrics.watch_engine(engine.stats)
     pii = PiiGate(services.analyzer, metrics)
     audit = AuditGate(services.audit, metrics)
-    pipeline = Pipeline(engine, policies, limiter, metrics, pii, audit)
+    cache = open_response_cache(settings, metrics.registry)
+    pipeline = Pipeline(engine, policies, limiter, metrics, pii, audit, cache)
     readiness = ReadinessProbe(engine, sessions, limiter, policies)
+    pipeline.end_requests_on(services.drain)
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         directory=directory,
         external=trusted_issuers(settings, directory),
+    )
+    authenticator = ConnectionAuthenticator(
+        verifier, directory, mutual_tls=settings.client_ca_file is not None
     )
 
     @asynccontextmanager
@@ -103,6 +111,7 @@ def create_app(settings: Settings, services: Services) -> Litestar:
             await services.audit.writer.stop()
             await policies.stop()
             await limiter.close()
+            await cache.close()
             await engine.shutdown()
             log.info("engine stopped")
 
@@ -142,8 +151,15 @@ def create_app(settings: Settings, services: Services) -> Litestar:
         ],
         lifespan=[lifespan],
         before_send=[stamp_responses(audit)],
-        state=State({"settings": settings, "verifier": verifier, "readiness": readiness}),
+        state=State(
+            {
+                "settings": settings,
+                "verifier": verifier,
+                "authenticator": authenticator,
+                "readiness": readiness,
+            }
+        ),
         request_max_body_size=settings.max_request_bytes,
-        openapi_config=None,
+        openapi_config=openapi_config(),
         debug=False,
     )

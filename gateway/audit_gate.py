@@ -19,7 +19,7 @@ from gateway.audit.setup import AuditTrail
 from gateway.auth.principal import Principal
 from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.schema import AuditContent
-from gateway.redaction.stream import OutputFilter
+from gateway.redaction.screened import ScreenedOutput
 from gateway.timings import RequestTimings
 from gateway.usage import UsageTally
 
@@ -81,14 +81,20 @@ class AuditGate:
         *,
         level: AuditContent,
         tally: UsageTally,
-        filters: Sequence[OutputFilter],
+        filters: Sequence[ScreenedOutput],
         delivered: str,
         timings: RequestTimings,
         failure: tuple[int, str] | None,
+        cache: str | None = None,
     ) -> None:
-        """``completed`` (or ``failed``) made durable before the answer is acknowledged."""
-        engine_us = microseconds(timings.engine_seconds())
+        """``completed`` (or ``failed``) made durable before the answer is acknowledged.
+
+        ``cache`` (``hit`` or ``miss``) is noted in the record's detail for requests the
+        response cache handled; a hit spent no engine time (``engine_us`` 0).
+        """
+        engine_us = 0 if cache == "hit" else microseconds(timings.engine_seconds())
         gateway_us = microseconds(max(timings.elapsed() - (timings.engine_seconds() or 0.0), 0.0))
+        detail = None if cache is None else {"cache": cache}
         if failure is not None:
             status, reason = failure
             event = record.failed(
@@ -98,6 +104,7 @@ class AuditGate:
                 completion_tokens=tally.completion_tokens,
                 gateway_us=gateway_us,
                 engine_us=engine_us,
+                detail=detail,
             )
         else:
             redacted = "\n\n".join(output.redacted_text for output in filters)
@@ -118,6 +125,7 @@ class AuditGate:
                 gateway_us=gateway_us,
                 engine_us=engine_us,
                 content=content,
+                detail=detail,
             )
         with anyio.CancelScope(shield=True):
             await self._append(event)

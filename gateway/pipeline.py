@@ -6,8 +6,9 @@ Handlers decode the body, call ``plan_*`` and then ``generate``; rendering stays
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from litestar.types import Scope
@@ -25,6 +26,8 @@ from engine.protocol import (
 from gateway.audit.request import RequestAudit
 from gateway.audit_gate import AuditGate
 from gateway.auth.principal import Principal
+from gateway.cache.gate import NOT_CACHED, CacheLookup, ResponseCache
+from gateway.cache.replay import Replay
 from gateway.errors import (
     ContextLengthExceededError,
     EngineUnavailableError,
@@ -44,6 +47,9 @@ from gateway.ratelimit.admission import Admission
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.scopes import quota_scopes
 from gateway.redaction.input_redaction import InputRedaction
+from gateway.redaction.screened import ScreenedOutput
+from gateway.redaction.stream import OutputFilter
+from gateway.shutdown import Drain
 from gateway.timings import RequestTimings, timings_of
 from gateway.usage import UsageTally
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
@@ -77,10 +83,14 @@ class GenerationPlan:
     include_usage: bool
     top_logprobs: int | None
     """How many alternatives to render per token; None when logprobs were not asked for."""
+    cache: CacheLookup = NOT_CACHED
+    """What the response cache holds for this request (a hit is answered without the engine)."""
 
 
 class Pipeline:
     """The gates after authentication, in order: model, policy, prompt, engine."""
+
+    _drain: Drain | None = None
 
     def __init__(
         self,
@@ -90,6 +100,7 @@ class Pipeline:
         metrics: GatewayMetrics,
         pii: PiiGate,
         audit: AuditGate,
+        cache: ResponseCache,
     ) -> None:
         self._engine = engine
         self._policies = policies
@@ -97,6 +108,7 @@ class Pipeline:
         self._metrics = metrics
         self._pii = pii
         self._audit = audit
+        self._cache = cache
 
     async def plan_chat(
         self, request_id: str, principal: Principal, request: ChatCompletionRequest
@@ -125,7 +137,7 @@ class Pipeline:
         prepared = _Prepared(
             request_id, CHAT_ROUTE, principal, decision, model, prompt_ids, redaction, tuple(texts)
         )
-        return _plan(prepared, request, logprobs)
+        return await self._look_up_cache(_plan(prepared, request, logprobs))
 
     async def plan_completion(
         self, request_id: str, principal: Principal, request: CompletionRequest
@@ -150,10 +162,15 @@ class Pipeline:
             redaction,
             (prompt,),
         )
-        return _plan(prepared, request, request.logprobs)
+        return await self._look_up_cache(_plan(prepared, request, request.logprobs))
 
     def models(self) -> Sequence[ModelInfo]:
         return self._engine.models()
+
+    def end_requests_on(self, drain: Drain) -> None:
+        """Once ``drain``'s grace period is over, requests still generating end with a 503
+        (in-band for streams) at their next engine step."""
+        self._drain = drain
 
     async def admit(self, plan: GenerationPlan) -> Admission:
         """Reserve the request, its estimated tokens and a concurrency slot (429 when over)."""
@@ -199,28 +216,31 @@ class Pipeline:
         timings: RequestTimings,
         record: RequestAudit,
     ) -> AsyncGenerator[GenerationStep, None]:
-        """Stream the engine's steps, then settle the tokens really used and free the slot.
+        """Stream the answer's steps (the engine's, or a cached answer's), then settle the
+        tokens really used and free the slot; a finished miss is offered to the cache.
 
         Engine failures become 503s; closing the stream early aborts the engine request.
         """
         tally = UsageTally(prompt_tokens=len(plan.prompt_token_ids))
-        pii = plan.decision.pii
-        filters = self._pii.output_filters(pii, plan.redaction.pseudonyms, plan.sampling.n)
-        timings.engine_started = time.perf_counter()
-        steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
+        source = self._answer_source(plan, timings)
+        recorder = self._cache.recorder(plan.cache, plan.sampling.n)
         delivered: list[str] = []
         failure: tuple[int, str] | None = (CLIENT_GONE, "client_disconnected")
-        async with admission, contextlib.aclosing(steps):  # type: ignore[type-var]
+        async with admission, contextlib.aclosing(source.steps):  # type: ignore[type-var]
             try:
-                async for step in steps:
+                async for step in source.steps:
+                    if self._drain is not None:
+                        self._drain.check()
                     if timings.first_token is None:
                         timings.first_token = time.perf_counter()
                     tally.observe(step)
+                    recorder.observe(step)
                     if tally.due_for_keep_alive(KEEP_ALIVE_SECONDS):
                         await admission.keep_alive()
-                    filtered = await self._pii.filter_step(step, filters)
-                    delivered.extend(delta.text for delta in filtered.deltas)
-                    yield filtered
+                    screened = await source.screen(step)
+                    delivered.extend(delta.text for delta in screened.deltas)
+                    yield screened
+                await self._cache.store(plan.cache, recorder, source.outputs)
                 failure = None
             except EngineError as exc:
                 failure = (503, "engine_error")
@@ -229,19 +249,41 @@ class Pipeline:
                 failure = (exc.status_code, exc.code or exc.error_type)
                 raise
             finally:
+                if self._drain is not None:
+                    failure = self._drain.explain(failure)
                 timings.engine_finished = time.perf_counter()
                 await admission.settle(tally.total_tokens())
-                self._pii.count_output(filters, pii)
+                self._pii.count_output(source.engine_filters, plan.decision.pii)
                 self._account(plan, tally, timings)
                 await self._audit.finished(
                     record,
                     level=plan.decision.audit.content,
                     tally=tally,
-                    filters=filters,
+                    filters=source.outputs,
                     delivered="".join(delivered),
                     timings=timings,
                     failure=failure,
+                    cache=plan.cache.audit_marker,
                 )
+
+    def _answer_source(self, plan: GenerationPlan, timings: RequestTimings) -> _AnswerSource:
+        """A cached answer with pseudonyms restored, or the engine's screened by output rules."""
+        pseudonyms = plan.redaction.pseudonyms
+        if plan.cache.hit is not None:
+            replay = Replay(plan.cache.hit, pseudonyms)
+            return _AnswerSource(replay.steps(), replay.outputs, replay.restore, ())
+        filters = self._pii.output_filters(plan.decision.pii, pseudonyms, plan.sampling.n)
+        timings.engine_started = time.perf_counter()
+        steps = self._engine.generate(plan.request_id, plan.prompt_token_ids, plan.sampling)
+
+        async def screen(step: GenerationStep) -> GenerationStep:
+            return await self._pii.filter_step(step, filters)
+
+        return _AnswerSource(steps, filters, screen, filters)
+
+    async def _look_up_cache(self, plan: GenerationPlan) -> GenerationPlan:
+        """The plan with what the response cache holds for it (nothing unless its policy caches)."""
+        return dataclasses.replace(plan, cache=await self._cache.look_up(plan))
 
     def _account(self, plan: GenerationPlan, tally: UsageTally, timings: RequestTimings) -> None:
         principal = plan.principal
@@ -249,7 +291,7 @@ class Pipeline:
             principal.tenant, principal.department, tally.prompt_tokens, tally.completion_tokens
         )
         first_token = timings.time_to_first_token()
-        if first_token is not None:
+        if first_token is not None and plan.cache.hit is None:
             self._metrics.observe_first_token(plan.route, first_token)
 
     def _find_model(self, name: str) -> ModelInfo:
@@ -263,6 +305,17 @@ class Pipeline:
             return self._engine.tokenize_prompt(prompt)
         except PromptRenderError as exc:
             raise InvalidRequestError(str(exc), param="messages") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _AnswerSource:
+    steps: AsyncIterator[GenerationStep]
+    outputs: Sequence[ScreenedOutput]
+    """Each choice as the audit (and the cache) may keep it."""
+    screen: Callable[[GenerationStep], Awaitable[GenerationStep]]
+    """Output redaction and pseudonym restoration for the caller."""
+    engine_filters: Sequence[OutputFilter]
+    """The engine's output filters, whose findings are counted (none for a cached answer)."""
 
 
 @dataclass(frozen=True, slots=True)

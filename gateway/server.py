@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import FrameType
 
 import anyio.to_thread
@@ -30,11 +30,11 @@ from gateway.readiness import ReadinessProbe
 from gateway.redaction.analyzer import PiiAnalyzer
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.shutdown import Drain, SideServer, exit_signals, server_timeout
 from gateway.tls.listener import https_config, listener_ssl_context
+from gateway.transport.connection_guard import guard_connections
 
 log = structlog.get_logger("enclave.serve")
-
-GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
 def run_server(settings: Settings) -> None:
@@ -97,14 +97,15 @@ async def serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_graceful_shutdown=server_timeout(settings.shutdown_grace_seconds),
     )
+    guard_connections(config, settings)
     gpus = await GpuSampler.open(services.metrics.registry)
     if gpus is not None:
         gpus.start()
     try:
         async with _metrics_listener(settings, services.metrics):
-            await _AnnouncingServer(config, settings).serve()
+            await _AnnouncingServer(config, settings, services.drain).serve()
     finally:
         if gpus is not None:
             await gpus.stop()
@@ -128,7 +129,7 @@ async def _metrics_listener(settings: Settings, metrics: GatewayMetrics) -> Asyn
         access_log=False,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = SideServer(config)
     task = asyncio.create_task(server.serve(), name="enclave-metrics")
     while not server.started and not task.done():  # noqa: ASYNC110  # uvicorn offers no event
         await asyncio.sleep(0.05)
@@ -146,17 +147,27 @@ async def _metrics_listener(settings: Settings, metrics: GatewayMetrics) -> Asyn
 class _AnnouncingServer(uvicorn.Server):
     """A uvicorn server that prints how to call the gateway once it listens."""
 
-    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+    def __init__(self, config: uvicorn.Config, settings: Settings, drain: Drain) -> None:
         super().__init__(config)
         self._settings = settings
+        self._drain = drain
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """SIGTERM/SIGINT: report not-ready at once, then let uvicorn drain and shut down."""
+        """SIGTERM/SIGINT: report not-ready and start the grace period at once, then let
+        uvicorn stop accepting, drain and shut down."""
         readiness = getattr(self.config.app, "state", {}).get("readiness")
         if isinstance(readiness, ReadinessProbe):
             readiness.draining = True
-        log.info("draining", signal=sig)
+        grace = self._settings.shutdown_grace_seconds
+        self._drain.begin(grace)
+        log.info("draining", signal=sig, grace_seconds=grace)
         super().handle_exit(sig, frame)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """SIGTERM/SIGINT drain the server; a drained shutdown exits 0 (no re-raise)."""
+        with exit_signals(self):
+            yield
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

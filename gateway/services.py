@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +13,7 @@ from gateway.metrics.registry import GatewayMetrics
 from gateway.policy.store import PolicyStore
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.redaction.analyzer import PiiAnalyzer
+from gateway.shutdown import Drain
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,5 @@ class Services:
     """Presidio, offline, with Enclave's recognizers (built once: it takes seconds)."""
     audit: AuditTrail
     """The hash-chained audit writer and the content sealer."""
+    drain: Drain = field(default_factory=Drain)
+    """Shutdown state: begun by SIGTERM, ends running requests after the grace period."""

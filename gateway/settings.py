@@ -105,11 +105,20 @@ class Settings:
 
     log_level: str = "info"
     """Minimum level of operational log lines (``debug``, ``info``, ``warning``, ``error``)."""
+    shutdown_grace_seconds: float = 30.0
+    """On SIGTERM, how long running requests get to finish; streams still running then end
+    with a 503 ``server_shutting_down`` event and ``[DONE]`` (see ``gateway/shutdown.py``)."""
     max_request_bytes: int = 1_048_576
     """Largest request body accepted; bigger bodies get 413."""
+    max_header_bytes: int = 32_768
+    """Largest request line plus headers accepted; bigger ones get 431 and a closed connection."""
+    header_timeout_seconds: float = 10.0
+    """Time a client has to send a request's line and headers; later gets 408 and a close."""
     body_timeout_seconds: float = 30.0
     """Time a client has to send the whole body after its headers; later gets 408. Also how
     long the rest of a body is read and dropped after an early answer (401, 413)."""
+    keep_alive_seconds: int = 5
+    """An idle keep-alive connection is closed after this long."""
 
     @property
     def server_certfile(self) -> Path:

@@ -11,6 +11,7 @@ from litestar import Request, Router, delete, get, post
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.api.openapi import json_body
 from gateway.auth.guards import requires_role
 from gateway.auth.principal import ADMIN_ROLE
 from gateway.errors import ConfigurationError, ServiceUnavailableError
@@ -62,7 +63,7 @@ async def list_tenants(sessions: Sessions) -> dict[str, list[TenantInfo]]:
     return {"data": list(await _transaction(sessions, tenants.list_tenants))}
 
 
-@post("/tenants", status_code=201)
+@post("/tenants", status_code=201, operation_class=json_body(NewTenant))
 async def create_tenant(request: Request[Any, Any, Any], sessions: Sessions) -> TenantInfo:
     body = decode_request(await request.body(), NewTenant)
     return await _transaction(
@@ -98,7 +99,7 @@ async def list_tokens(
     return {"data": list(found)}
 
 
-@post("/tokens", status_code=201)
+@post("/tokens", status_code=201, operation_class=json_body(NewToken))
 async def issue_token(
     request: Request[Any, Any, Any], sessions: Sessions, settings: Settings
 ) -> IssuedToken:

@@ -9,7 +9,7 @@ from litestar import Request, Router, get
 from litestar.di import Provide
 
 from gateway.api import audit_ui
-from gateway.api.audit_filters import tenant_filters
+from gateway.api.audit_filters import Cursor, EventId, tenant_filters
 from gateway.api.audit_reads import Sessions, find_events, find_tenant_event, verify_report
 from gateway.api.audit_views import AuditEventPage, AuditEventView, event_view
 from gateway.audit.config import AuditConfig
@@ -20,7 +20,7 @@ from gateway.auth.principal import COMPLIANCE_ROLE
 
 @get("/events")
 async def list_events(
-    sessions: Sessions, filters: AuditFilters, limit: int = 50, cursor: int | None = None
+    sessions: Sessions, filters: AuditFilters, limit: int = 50, cursor: Cursor = None
 ) -> AuditEventPage:
     page = await find_events(sessions, filters, limit=limit, cursor=cursor)
     return AuditEventPage(
@@ -30,7 +30,7 @@ async def list_events(
 
 @get("/events/{event_id:int}")
 async def show_event(
-    request: Request[Any, Any, Any], sessions: Sessions, event_id: int
+    request: Request[Any, Any, Any], sessions: Sessions, event_id: EventId
 ) -> AuditEventView:
     tenant = principal_of(request).tenant
     return event_view(await find_tenant_event(sessions, tenant, event_id))

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Final
 
 from litestar import Request
+from litestar.params import Parameter
 
 from gateway.audit.query import AuditFilters
 from gateway.auth.guards import principal_of
 from gateway.errors import InvalidRequestError, PermissionDeniedError
+
+MAX_EVENT_ID: Final = 2**63 - 1
+"""Audit record ids are 64-bit in every database; a larger number names no record (and
+would overflow the database driver), so it is refused as a bad request."""
+EventId = Annotated[int, Parameter(ge=1, le=MAX_EVENT_ID)]
+"""An audit record id in a path (``/audit/events/{event_id}``)."""
+Cursor = Annotated[int | None, Parameter(ge=1, le=MAX_EVENT_ID)]
+"""``next_cursor`` of the previous page: an audit record id."""
 
 
 def tenant_filters(

@@ -11,6 +11,7 @@ from typing import Any, Final
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 
+from gateway.api.audit_filters import Cursor, EventId
 from gateway.api.audit_pages import (
     SEARCH_FIELDS,
     event_page,
@@ -57,7 +58,7 @@ async def search(
     sessions: Sessions,
     audit_config: AuditConfig,
     filters: AuditFilters,
-    cursor: int | None = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
     page = await find_events(sessions, filters, limit=PAGE_SIZE, cursor=cursor)
     try:
@@ -69,7 +70,9 @@ async def search(
 
 
 @get("/events/{event_id:int}")
-async def show(request: Request[Any, Any, Any], sessions: Sessions, event_id: int) -> Response[str]:
+async def show(
+    request: Request[Any, Any, Any], sessions: Sessions, event_id: EventId
+) -> Response[str]:
     record = await find_tenant_event(sessions, principal_of(request).tenant, event_id)
     return html_response(event_page(record))
 

@@ -15,6 +15,7 @@ from gateway.api import render
 from gateway.api.collect import Collected, collect
 from gateway.api.disconnect import ClientDisconnectedError, cancel_on_disconnect
 from gateway.api.middleware import request_id_of
+from gateway.api.openapi import json_body
 from gateway.api.streams import primed
 from gateway.auth.guards import principal_of, requires_role
 from gateway.auth.principal import APP_ROLE
@@ -33,14 +34,24 @@ StreamRenderer = Callable[
 BodyRenderer = Callable[[GenerationPlan, Collected, int], msgspec.Struct]
 
 
-@post("/v1/chat/completions", status_code=200, guards=[requires_role(APP_ROLE)])
+@post(
+    "/v1/chat/completions",
+    status_code=200,
+    guards=[requires_role(APP_ROLE)],
+    operation_class=json_body(ChatCompletionRequest),
+)
 async def chat_completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), ChatCompletionRequest)
     plan = await pipeline.plan_chat(request_id_of(request.scope), principal_of(request), body)
     return await _respond(request, pipeline, plan, render.chat_stream, render.chat_completion)
 
 
-@post("/v1/completions", status_code=200, guards=[requires_role(APP_ROLE)])
+@post(
+    "/v1/completions",
+    status_code=200,
+    guards=[requires_role(APP_ROLE)],
+    operation_class=json_body(CompletionRequest),
+)
 async def completions(request: Request[Any, Any, Any], pipeline: Pipeline) -> Response[Any]:
     body = decode_request(await request.body(), CompletionRequest)
     plan = await pipeline.plan_completion(request_id_of(request.scope), principal_of(request), body)
@@ -60,17 +71,18 @@ async def _respond(
     await pipeline.record_start(plan, record, admission, request.scope)
     timings = timings_of(request.scope)
     steps = await primed(pipeline.generate(plan, admission, timings, record))
+    headers = {**admission.headers, **plan.cache.headers}
     if plan.stream:
         return Stream(
             render.ending_in_error_event(render_stream(plan, steps, created)),
             media_type="text/event-stream",
-            headers={**SSE_HEADERS, **admission.headers},
+            headers={**SSE_HEADERS, **headers},
         )
     try:
         collected = await cancel_on_disconnect(request.receive, collect(steps, plan.sampling.n))
     except ClientDisconnectedError:
         return Response(content=b"", status_code=CLIENT_CLOSED_REQUEST)
-    return Response(content=render_body(plan, collected, created), headers=admission.headers)
+    return Response(content=render_body(plan, collected, created), headers=headers)
 
 
 @get("/v1/models", guards=[requires_role(APP_ROLE)])

@@ -82,8 +82,10 @@ class RequestAudit:
         gateway_us: int | None = None,
         engine_us: int | None = None,
         content: StoredContent = NO_CONTENT,
+        detail: Mapping[str, object] | None = None,
     ) -> AuditEvent:
-        """Answered (``content``: the completion as the policy keeps it)."""
+        """Answered (``content``: the completion as the policy keeps it; ``detail``: facts
+        such as ``{"cache": "hit"}`` for an answer served from the response cache)."""
         return self._event(
             "completed",
             decision="allowed",
@@ -94,6 +96,7 @@ class RequestAudit:
             gateway_us=gateway_us,
             engine_us=engine_us,
             content=content,
+            detail=detail,
         )
 
     def failed(
@@ -105,6 +108,7 @@ class RequestAudit:
         completion_tokens: int | None = None,
         gateway_us: int | None = None,
         engine_us: int | None = None,
+        detail: Mapping[str, object] | None = None,
     ) -> AuditEvent:
         """Allowed and started, but not finished (engine error, client gone, output blocked)."""
         return self._event(
@@ -116,6 +120,7 @@ class RequestAudit:
             completion_tokens=completion_tokens,
             gateway_us=gateway_us,
             engine_us=engine_us,
+            detail=detail,
         )
 
     def refused(

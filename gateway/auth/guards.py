@@ -31,6 +31,20 @@ def requires_role(role: str) -> Guard:
     return guard
 
 
+def requires_any_role(*roles: str) -> Guard:
+    """Refuse callers whose token grants none of ``roles`` (403); unauthenticated get 401."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if not any(principal.has_role(role) for role in roles):
+            raise PermissionDeniedError(
+                f"this route needs one of the roles {', '.join(sorted(roles))}"
+            )
+
+    guard.__name__ = "requires_" + "_or_".join(sorted(roles))
+    return guard
+
+
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):

@@ -8,7 +8,7 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from gateway.auth.verify import TokenVerifier
+from gateway.auth.client_cert import ConnectionAuthenticator
 
 AUDIT_UI_PATH: Final = "/audit/ui"
 AUDIT_UI_COOKIE: Final = "enclave_audit_token"
@@ -19,8 +19,8 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        verifier: TokenVerifier = connection.app.state.verifier
-        principal = await verifier.authenticate(credentials_of(connection))
+        authenticator: ConnectionAuthenticator = connection.app.state.authenticator
+        principal = await authenticator.authenticate(connection.scope, credentials_of(connection))
         structlog.contextvars.bind_contextvars(
             tenant=principal.tenant, department=principal.department
         )

@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL_DIR = REPO / "var" / "test-models" / "tiny-llama"
 SERVED_NAME = "tiny-llama"
 START_TIMEOUT_SECONDS = 300
+HEADER_TIMEOUT_SECONDS = 3
+BODY_TIMEOUT_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
         "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
         "ENCLAVE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-e2e-{uuid.uuid4().hex[:8]}",
+        # Short enough for tests/e2e/test_slow_clients.py to wait out; ample for real clients.
+        "ENCLAVE_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
+        "ENCLAVE_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
     }
     token = prepare_identity(env)
     log_file = work / "server.log"

@@ -93,3 +93,20 @@ async def test_suspended_tenant_refused(anonymous_client: Client, tokens: TokenF
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "tenant_suspended"
+
+
+async def test_openapi_document_needs_a_token(
+    anonymous_client: Client, tokens: TokenFactory
+) -> None:
+    refused = await anonymous_client.get("/openapi/openapi.json")
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "missing_token"
+    token, _ = tokens.issue("acme", ("app",))
+    document = await anonymous_client.get(
+        "/openapi/openapi.json", headers={"authorization": f"Bearer {token}"}
+    )
+    assert document.status_code == 200
+    paths = document.json()["paths"]
+    assert "/v1/chat/completions" in paths
+    body = paths["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
+    assert "messages" in body["schema"]["properties"], "the body schema comes from the decoder"

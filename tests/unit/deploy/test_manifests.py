@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import yaml
 
 from gateway.audit.config import AuditConfig
 from gateway.settings import Settings
+from gateway.shutdown import server_timeout
 from tests.unit.deploy.conftest import DEPLOY, KUBERNETES, REPO
 
 SECRET_MOUNTS = {
@@ -59,17 +59,12 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in container["env"]}
 
 
-def graceful_shutdown_seconds() -> int:
-    """``GRACEFUL_SHUTDOWN_SECONDS`` from gateway/server.py, read without importing the app."""
-    tree = ast.parse((REPO / "gateway" / "server.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "GRACEFUL_SHUTDOWN_SECONDS" for t in node.targets
-        ):
-            value = ast.literal_eval(node.value)
-            assert isinstance(value, int)
-            return value
-    raise AssertionError("GRACEFUL_SHUTDOWN_SECONDS not found in gateway/server.py")
+def graceful_shutdown_seconds(gateway: dict[str, Any]) -> float:
+    """How long the gateway may take to drain: its grace period (from the manifest, else
+    the default) plus the backstop before uvicorn cancels what is left."""
+    configured = env_of(gateway).get("ENCLAVE_SHUTDOWN_GRACE_SECONDS")
+    grace = float(configured["value"]) if configured else Settings().shutdown_grace_seconds
+    return server_timeout(grace)
 
 
 @pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.yaml")), ids=lambda p: p.name)
@@ -127,7 +122,7 @@ def test_the_grace_period_outlasts_the_graceful_shutdown(
 ) -> None:
     pre_stop = gateway["lifecycle"]["preStop"]["exec"]["command"]
     pause = int(pre_stop[-1]) if pre_stop[0] == "sleep" else 0
-    assert pod["terminationGracePeriodSeconds"] > graceful_shutdown_seconds() + pause
+    assert pod["terminationGracePeriodSeconds"] > graceful_shutdown_seconds(gateway) + pause
 
 
 def test_the_secrets_are_mounted_where_the_settings_point(
