@@ -1,6 +1,6 @@
 """The gateway's own cost: Enclave on its instant engine beside LiteLLM on an instant upstream.
 
-    .venv/bin/python bench/gateway_overhead.py [--rounds 5] [--concurrency 1,8,32,64]
+    .venv/bin/python bench/gateway_overhead.py [--rounds 3] [--concurrency 1,8,32]
 
 No inference anywhere, so what is left is the gateways' own work per request:
 
@@ -125,9 +125,9 @@ def run(
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--concurrency", type=csv_ints, default=(1, 8, 32, 64))
-    parser.add_argument("--min-requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=csv_ints, default=(1, 8, 32))
+    parser.add_argument("--min-requests", type=int, default=100)
     parser.add_argument("--requests-per-slot", type=int, default=8)
     parser.add_argument("--prompts", default="short,long", help="short and/or long")
     parser.add_argument("--streams", type=csv_streams, default=(False, True), help="off,on")

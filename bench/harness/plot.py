@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from matplotlib.ticker import ScalarFormatter
+
 from .report import RESULTS_DIR, Cell, Measurement, load_results, medians
 
 PLOT_FILE = RESULTS_DIR / "throughput_vs_concurrency.png"
 
 
 def _panels(measurements: Sequence[Measurement]) -> list[tuple[str, bool]]:
-    return sorted({(item.cell.prompt, item.cell.stream) for item in measurements})
+    """Short prompts first, non-streamed first."""
+    found = {(item.cell.prompt, item.cell.stream) for item in measurements}
+    return sorted(found, key=lambda panel: (panel[0] != "short", panel[1]))
 
 
 def _draw(axis: object, measurements: Sequence[Measurement], prompt: str, stream: bool) -> None:
@@ -28,6 +32,8 @@ def _draw(axis: object, measurements: Sequence[Measurement], prompt: str, stream
             xs, ys = zip(*points, strict=True)
             axis.plot(xs, ys, marker="o", label=system)  # type: ignore[attr-defined]
     axis.set_xscale("log", base=2)  # type: ignore[attr-defined]
+    axis.set_yscale("log")  # type: ignore[attr-defined]  # systems differ by orders of magnitude
+    axis.yaxis.set_major_formatter(ScalarFormatter())  # type: ignore[attr-defined]
     axis.set_xticks(concurrencies, [str(c) for c in concurrencies])  # type: ignore[attr-defined]
     axis.set_xlabel("concurrency")  # type: ignore[attr-defined]
     axis.set_ylabel("requests/s (median of rounds)")  # type: ignore[attr-defined]
@@ -36,7 +42,7 @@ def _draw(axis: object, measurements: Sequence[Measurement], prompt: str, stream
 
 
 def plot_throughput(path: Path = PLOT_FILE) -> Path | None:
-    """One panel per (benchmark, prompt, streaming); None when there are no results yet."""
+    """One panel per (benchmark, prompt, streaming), a row per benchmark; None without results."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,7 +60,7 @@ def plot_throughput(path: Path = PLOT_FILE) -> Path | None:
     ]
     if not panels:
         return None
-    columns = min(3, len(panels))
+    columns = min(4, len(panels))
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.8 * rows), squeeze=False)
     for axis, (title, items, prompt, stream) in zip(axes.flat, panels, strict=False):
