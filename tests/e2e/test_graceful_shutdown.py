@@ -27,7 +27,15 @@ import pytest
 from gateway.shutdown import BACKSTOP_SECONDS
 from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import SERVED_NAME, prepare_identity, run_cli, wait_until_ready
-from tests.support.vllm_gateway import start_gateway, stop_gateway, vllm_gateway_env
+from tests.support.vllm_gateway import (
+    audit_outcomes,
+    command_line,
+    descendants,
+    start_gateway,
+    stop_gateway,
+    survivors,
+    vllm_gateway_env,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -144,49 +152,6 @@ async def sigterm_mid_stream(
         open_when_refused = sum(not task.done() for task in tasks)
         await asyncio.gather(*tasks)
     return seen, open_when_refused
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (vLLM's engine core and workers), from /proc."""
-    found: set[int] = set()
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in children.read_text().split():
-            found |= {int(child)} | descendants(int(child))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
-    except FileNotFoundError:
-        return "(gone)"
-
-
-def survivors(pids: set[int], polls: int = 100) -> dict[int, str]:
-    """The processes of ``pids`` still running once they had a few seconds to exit."""
-    for _ in range(polls):
-        running = {pid for pid in pids if alive(pid)}
-        if not running:
-            return {}
-        time.sleep(0.1)
-    return {pid: command_line(pid) for pid in running}
-
-
-def audit_outcomes(env: dict[str, str]) -> dict[str, list[dict[str, object]]]:
-    """Every audit record, grouped by request id."""
-    found = json.loads(run_cli(env, "audit", "search", "--json", "--limit", "500"))
-    by_request: dict[str, list[dict[str, object]]] = {}
-    for record in found["records"]:
-        by_request.setdefault(str(record["request_id"]), []).append(record)
-    return by_request
 
 
 def test_sigterm_drains_streams_flushes_audit_and_exits_zero(

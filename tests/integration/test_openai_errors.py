@@ -78,6 +78,20 @@ async def test_unsupported_parameters_are_refused_not_ignored(client: Client, fi
     assert error["code"] == "unsupported_parameter"
 
 
+@pytest.mark.parametrize("route", ["/v1/chat/completions", "/v1/completions"])
+@pytest.mark.parametrize(
+    ("field", "value"), [("best_of", 4), ("guided_regex", "a+"), ("echo", True)]
+)
+async def test_sampling_extensions_outside_the_allow_list_are_refused(
+    client: Client, echo_engine: EchoEngine, route: str, field: str, value: Any
+) -> None:
+    base = chat() if route == "/v1/chat/completions" else {"model": ECHO_MODEL, "prompt": "hi"}
+    error = error_of(await client.post(route, json={**base, field: value}), 400)
+    assert error["param"] == field
+    assert error["code"] == "unsupported_parameter"
+    assert echo_engine.started == [], "a refused request must never reach the engine"
+
+
 async def test_image_content_parts_are_refused(client: Client) -> None:
     message = {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x"}}]}
     error = error_of(await client.post("/v1/chat/completions", json=chat(messages=[message])), 400)

@@ -6,14 +6,16 @@ rather than the session-wide one of ``tests/e2e/conftest.py``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 from engine.tiny_model import build_tiny_model
-from tests.e2e.conftest import SERVED_NAME, TINY_MODEL_DIR, free_port
+from tests.e2e.conftest import SERVED_NAME, TINY_MODEL_DIR, free_port, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,3 +65,46 @@ def stop_gateway(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (vLLM's engine core and workers), from /proc."""
+    found: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            found |= {int(child)} | descendants(int(child))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except FileNotFoundError:
+        return "(gone)"
+
+
+def survivors(pids: set[int], polls: int = 100) -> dict[int, str]:
+    """The processes of ``pids`` still running once they had a few seconds to exit."""
+    for _ in range(polls):
+        running = {pid for pid in pids if alive(pid)}
+        if not running:
+            return {}
+        time.sleep(0.1)
+    return {pid: command_line(pid) for pid in running}
+
+
+def audit_outcomes(env: dict[str, str]) -> dict[str, list[dict[str, object]]]:
+    """Every audit record, grouped by request id."""
+    found = json.loads(run_cli(env, "audit", "search", "--json", "--limit", "500"))
+    by_request: dict[str, list[dict[str, object]]] = {}
+    for record in found["records"]:
+        by_request.setdefault(str(record["request_id"]), []).append(record)
+    return by_request
