@@ -12,7 +12,7 @@ hold back a fixed window of the last characters, cut back to a blank.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import regex
 
@@ -27,10 +27,18 @@ class EntityShape:
     pattern: regex.Pattern[str]
     max_length: int
     """The longest such entity; positions further back are never held for this shape."""
+    tail: regex.Pattern[str] = field(init=False, compare=False)
+    """``pattern`` anchored at the end of the text."""
 
-    def could_start_at(self, text: str, position: int) -> bool:
-        """Whether ``text[position:]`` is, or may grow into, a match."""
-        return self.pattern.fullmatch(text, position, partial=True) is not None
+    def __post_init__(self) -> None:
+        tail = regex.compile(rf"(?:{self.pattern.pattern})\Z", self.pattern.flags)
+        object.__setattr__(self, "tail", tail)
+
+    def earliest_start(self, text: str, low: int, high: int) -> int:
+        """The first position in ``[low, high)`` from which the rest of ``text`` is, or may
+        grow into, a match (``high`` if there is none): one partial search, in C."""
+        found = self.tail.search(text, low, partial=True)
+        return high if found is None or found.start() >= high else found.start()
 
 
 def _shape(pattern: str, max_length: int) -> EntityShape:
@@ -76,19 +84,42 @@ class HoldBack:
 
     def start(self, text: str, released: int) -> int:
         """The first position of ``text`` (at or after ``released``) that must wait."""
+        return self.scanner().start(text, released)
+
+    def scanner(self) -> TailScanner:
+        """A scanner for one stream, which remembers what it already ruled out."""
+        return TailScanner(self)
+
+
+class TailScanner:
+    """``HoldBack.start`` for one growing stream, without re-testing ruled-out positions.
+
+    If ``text[p:]`` cannot grow into a match of a shape (no partial match), no longer text
+    can either: the mismatch is already there. So each shape keeps the stream position
+    before which nothing can start it, and a call tests only the positions after that —
+    a few per token instead of every held position for every shape. Positions are counted
+    from the start of the stream: ``offset`` is where ``text[0]`` is in it.
+    """
+
+    def __init__(self, hold_back: HoldBack) -> None:
+        self._hold_back = hold_back
+        self._ruled_out = [0] * len(hold_back.shapes)
+
+    def start(self, text: str, released: int, offset: int = 0) -> int:
+        """The first position of ``text`` (at or after ``released``) that must wait;
+        ``released`` and the stream's length only ever grow between calls."""
+        hold_back = self._hold_back
         hold = len(text)
-        if self.fixed_window is not None:
-            hold = _window_start(text, released, self.fixed_window)
-        for shape in self.shapes:
-            hold = _earliest_start(shape, text, max(released, len(text) - shape.max_length), hold)
+        if hold_back.fixed_window is not None:
+            hold = _window_start(text, released, hold_back.fixed_window)
+        for index, shape in enumerate(hold_back.shapes):
+            low = max(released, len(text) - shape.max_length, self._ruled_out[index] - offset)
+            found = shape.earliest_start(text, low, hold)
+            # Positions before ``low`` are released, out of reach or ruled out already;
+            # those from ``low`` to ``found`` were just tested and failed.
+            self._ruled_out[index] = max(low, found) + offset
+            hold = found
         return hold
-
-
-def _earliest_start(shape: EntityShape, text: str, low: int, high: int) -> int:
-    for position in range(low, high):
-        if shape.could_start_at(text, position):
-            return position
-    return high
 
 
 def _window_start(text: str, released: int, window: int) -> int:

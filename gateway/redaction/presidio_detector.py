@@ -108,6 +108,7 @@ class PresidioDetector:
             thresholds=thresholds_for(pii, rules),
             needs_ner=bool(self._ner_entities & set(rules)),
             custom_recognizers=policy_recognizers(definitions),
+            rules_only=set(rules) <= PATTERN_ENTITIES and not definitions,
         )
 
     def find(self, text: str, plan: DetectionPlan, *, use_ner: bool = True) -> list[Finding]:

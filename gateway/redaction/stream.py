@@ -29,6 +29,12 @@ from gateway.redaction.replace import replace_spans
 
 log = structlog.get_logger("enclave.redaction")
 
+INLINE_MAX_CHARS = 1024
+"""Text up to this long (a stream's window, a short prompt) is screened on the event loop
+when the plan needs only the gateway's regex rules (well under 0.1 ms): a worker-thread hop
+would cost more than the analysis, and at thousands of tokens a second the hops, not the
+regexes, become the limit."""
+
 
 @dataclass(frozen=True, slots=True)
 class StreamWindow:
@@ -67,7 +73,9 @@ class OutputFilter:
         self._detector = detector
         self._plan = plan
         self._pseudonyms = pseudonyms
-        self._hold_back = hold_back
+        self._tail = hold_back.scanner()
+        self._offset = 0
+        """Where the buffer (context + pending) starts in the whole completion."""
         self._window = window
         self._context = ""
         self._pending = ""
@@ -93,7 +101,7 @@ class OutputFilter:
             raise RuntimeError("the completion was already finished")
         self._pending += delta
         buffer, released = self._context + self._pending, len(self._context)
-        hold = self._hold_back.start(buffer, released)
+        hold = self._tail.start(buffer, released, self._offset)
         step = self._window.release_every_chars if self._released_any else 1
         if hold - released < step:
             return ""
@@ -127,6 +135,7 @@ class OutputFilter:
             return ""
         release = self._render(buffer, released, cut, findings, placeholders)
         self._context = buffer[:cut][-self._window.context_chars :]
+        self._offset += cut - len(self._context)
         self._pending = buffer[cut:]
         self._released_any = True
         self._audit.append(release.audit)
@@ -137,6 +146,8 @@ class OutputFilter:
             return []
         find: Callable[[str, DetectionPlan], list[Finding]] = self._detector.find
         try:
+            if self._plan.rules_only and len(buffer) <= INLINE_MAX_CHARS:
+                return find(buffer, self._plan)
             return await anyio.to_thread.run_sync(find, buffer, self._plan)
         except Exception as exc:
             log.error("pii_analysis_failed", stage="output", error_type=type(exc).__name__)

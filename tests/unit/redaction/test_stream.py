@@ -41,7 +41,7 @@ def chunkings(text: str) -> Iterator[list[str]]:
     yield [text[i : i + 2] for i in range(0, len(text), 2)]
     yield [text]  # a whole completion
     for seed in range(6):
-        chooser, pieces, position = random.Random(seed), [], 0  # noqa: S311 (chunk sizes)
+        chooser, pieces, position = random.Random(seed), [], 0
         while position < len(text):
             size = chooser.randint(1, 9)
             pieces.append(text[position : position + size])
@@ -177,7 +177,7 @@ FILLERS = ["Sure", "the value is", "and then", "ok.", "please note:", "(see abov
 
 @pytest.mark.parametrize("seed", range(12))
 async def test_random_texts_and_cuts_never_leak_a_value(analyzer: PiiAnalyzer, seed: int) -> None:
-    chooser = random.Random(seed)  # noqa: S311 (test data)
+    chooser = random.Random(seed)
     words = [chooser.choice(FILLERS) for _ in range(8)] + list(MIXED_VALUES)
     chooser.shuffle(words)
     text = " ".join(words)
