@@ -26,6 +26,11 @@ AFTER = r"(?![0-9A-Za-z])"
 
 CONTEXT_BOOST = 0.35
 """Added to a candidate's score when a context word is near (Presidio's factor)."""
+CONTEXT_ONLY_SCORE = 0.15
+"""The score of a candidate that has the entity's shape but fails its check (a mistyped
+card number, a sample SSN): reported only where a context word names the type, and then
+just at the usual threshold (0.15 + ``CONTEXT_BOOST`` = 0.5). Strict where the text says
+what the number is, quiet on order numbers and test data without such words."""
 CONTEXT_BEFORE_CHARS = 48
 """How far before a candidate context words count (about five English words)."""
 CONTEXT_AFTER_CHARS = 16

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.redaction.rules.base import AFTER, BEFORE, PatternRule
+from gateway.redaction.rules.base import AFTER, BEFORE, CONTEXT_ONLY_SCORE, PatternRule
 from gateway.redaction.rules.checksums import resident_id_valid
 
 US_SSN = "US_SSN"
@@ -26,13 +26,13 @@ RESIDENT_ID_CONTEXT = ("id", "identity", "resident", "citizen", "身份证", "�
 
 
 def ssn_score(candidate: str) -> float | None:
-    """0.5 for a grouped number the SSA could have issued, 0.3 for nine bare digits."""
+    """0.5 for a grouped number the SSA could have issued, 0.3 for nine bare digits; one it
+    never issued (9xx taxpayer numbers, samples) counts only next to an SSN word."""
     digits = "".join(c for c in candidate if c.isdigit())
     area, group, serial = digits[:3], digits[3:5], digits[5:]
-    if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
-        return None  # never issued (9xx are taxpayer numbers, not SSNs)
-    if len(set(digits)) == 1 or digits in _SSN_SAMPLES:
-        return None
+    never_issued = area in ("000", "666") or area.startswith("9") or group == "00"
+    if never_issued or serial == "0000" or len(set(digits)) == 1 or digits in _SSN_SAMPLES:
+        return CONTEXT_ONLY_SCORE
     return 0.3 if len(candidate) == 9 else 0.5
 
 

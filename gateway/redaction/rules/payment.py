@@ -4,7 +4,8 @@ Cards: 13-19 digits written whole, in fours (``4012 8888 8888 1881``) or as Amex
 4-6-5/4-6-4, with spaces or dashes between the groups. The first digits must belong to a brand
 that issues numbers of that length (Visa 13/16/19, Amex 15, Mastercard 51-55 and
 2221-2720, UnionPay 62, Discover, JCB, Diners, Maestro, UATP), and the Luhn check must
-pass; an 18-digit number that is a valid Chinese resident ID is the ID, not a card.
+pass, or a card word must be near (``card 4532 1234 1234 1234`` is one mistyped); an
+18-digit number that is a valid Chinese resident ID is the ID, not a card.
 
 IBANs: a candidate is cut only where the text has a boundary (a space, a dash,
 punctuation or the end), longest first, and the first cut with the country's length and
@@ -18,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from gateway.redaction.findings import Finding
-from gateway.redaction.rules.base import PatternRule
+from gateway.redaction.rules.base import CONTEXT_ONLY_SCORE, PatternRule
 from gateway.redaction.rules.checksums import iban_valid, luhn_valid, resident_id_valid
 
 CREDIT_CARD = "CREDIT_CARD"
@@ -65,12 +66,14 @@ IBAN_LENGTHS = {
 
 
 def card_score(candidate: str) -> float | None:
+    """Certain for a brand's length and a passing Luhn check; a failing check (a typo, a
+    made-up number) counts only next to a card word."""
     digits = candidate.replace(" ", "").replace("-", "")
-    if not _brand_issues(digits) or not luhn_valid(digits):
+    if not _brand_issues(digits):
         return None
     if len(digits) == 18 and resident_id_valid(digits):
         return None
-    return 1.0
+    return 1.0 if luhn_valid(digits) else CONTEXT_ONLY_SCORE
 
 
 def _brand_issues(digits: str) -> bool:

@@ -67,3 +67,13 @@ def test_resident_ids_with_a_valid_check_character_are_found(text: str, identifi
 )
 def test_resident_id_look_alikes_are_not(text: str) -> None:
     assert found(text, "CN_RESIDENT_ID") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["SSN: 123-45-6789", "her social security number is 912-70-1234", "ssn 078-05-1120"],
+)
+def test_numbers_never_issued_still_count_when_called_an_ssn(text: str) -> None:
+    """Sample and never-issued numbers are ignored alone, but where the writer says it is an
+    SSN the gateway redacts it rather than trust the issuing rules."""
+    assert len(found(text, "US_SSN")) == 1
