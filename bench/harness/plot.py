@@ -10,6 +10,15 @@ from matplotlib.ticker import ScalarFormatter
 from .report import RESULTS_DIR, Cell, Measurement, load_results, medians
 
 PLOT_FILE = RESULTS_DIR / "throughput_vs_concurrency.png"
+COLORS = {
+    "vllm": "tab:blue",
+    "direct": "tab:blue",
+    "litellm": "tab:orange",
+    "enclave": "tab:green",
+    "enclave-redis": "tab:purple",
+    "enclave+pii": "tab:red",
+}
+"""One color per system in every panel (the baseline, bare vLLM or the instant upstream, blue)."""
 
 
 def _panels(measurements: Sequence[Measurement]) -> list[tuple[str, bool]]:
@@ -30,7 +39,8 @@ def _draw(axis: object, measurements: Sequence[Measurement], prompt: str, stream
         ]
         if points:
             xs, ys = zip(*points, strict=True)
-            axis.plot(xs, ys, marker="o", label=system)  # type: ignore[attr-defined]
+            color = COLORS.get(system)
+            axis.plot(xs, ys, marker="o", label=system, color=color)  # type: ignore[attr-defined]
     axis.set_xscale("log", base=2)  # type: ignore[attr-defined]
     axis.set_yscale("log")  # type: ignore[attr-defined]  # systems differ by orders of magnitude
     axis.yaxis.set_major_formatter(ScalarFormatter())  # type: ignore[attr-defined]
