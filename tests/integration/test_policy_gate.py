@@ -73,3 +73,27 @@ async def test_department_without_a_file_gets_the_default_policy(
     response = await call_as(anonymous_client, tokens, "legal", chat(n=2))
     assert response.status_code == 400
     assert response.json()["error"]["explanation"]["policy"] == "default"
+
+
+@pytest.mark.parametrize(
+    ("messages", "limit"),
+    [
+        ([{"role": "user", "content": "hi"}] * 41, "limits.max_messages"),
+        ([{"role": "user", "content": "x " * 6001}], "limits.max_prompt_chars"),
+    ],
+    ids=["41 messages", "12,002 characters"],
+)
+async def test_conversations_over_the_department_caps_never_reach_the_engine(
+    anonymous_client: Client,
+    tokens: TokenFactory,
+    echo_engine: EchoEngine,
+    messages: list[dict[str, str]],
+    limit: str,
+) -> None:
+    response = await call_as(anonymous_client, tokens, "support", chat(messages=messages))
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "policy_violation"
+    assert error["param"] == "messages"
+    assert limit in error["message"]
+    assert echo_engine.started == []
