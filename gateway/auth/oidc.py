@@ -277,10 +277,15 @@ class OidcIssuer:
             tenant=tenant.name,
             department=tenant.department,
             subject=string_claim(claims, "sub"),
-            roles=roles_claim(claims, roles_name) if roles_name in claims else frozenset(),
+            roles=self._grantable(roles_claim(claims, roles_name))
+            if roles_name in claims
+            else frozenset(),
             token_id=string_claim(claims, "jti") if "jti" in claims else None,
             issuer=self.issuer,
         )
+
+    def _grantable(self, roles: frozenset[str]) -> frozenset[str]:
+        return roles & frozenset(self._config.grantable_roles)
 
     async def _active_tenant(self, name: str) -> TenantStatus:
         allowed = self._config.tenants

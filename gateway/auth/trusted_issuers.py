@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from gateway.auth.claims import NEVER_ALLOWED_ALGORITHMS
+from gateway.auth.principal import ROLES
 from gateway.errors import ConfigurationError
 
 SUPPORTED_ALGORITHMS = frozenset(
@@ -49,6 +50,10 @@ class IssuerConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_o
     """Signature algorithms accepted from this issuer; a key is used only for these."""
     roles_claim: NonEmpty = "roles"
     """Claim with Enclave roles (a list or a space-separated string); absent means no roles."""
+    grantable_roles: tuple[NonEmpty, ...] = ("app", "compliance")
+    """The Enclave roles this issuer's tokens may carry; others in the claim are dropped.
+    ``admin`` is left out unless listed here: an identity provider's group mapping should
+    not be one misconfiguration away from administering Enclave."""
     department_claim: str | None = None
     """If set, this claim must equal the tenant's department in Enclave (else 403)."""
     tenants: tuple[NonEmpty, ...] | None = None
@@ -108,6 +113,9 @@ def issuer_problems(config: IssuerConfig) -> list[str]:
         problems.append("min_refresh_interval_seconds: must not exceed refresh_interval_seconds")
     if config.tenants is not None and not config.tenants:
         problems.append("tenants: leave it out to allow every tenant; an empty list allows none")
+    unknown = sorted(set(config.grantable_roles) - ROLES)
+    if unknown:
+        problems.append(f"grantable_roles: unknown role(s) {', '.join(unknown)}")
     if config.department_claim == "":
         problems.append("department_claim: must not be empty (leave it out instead)")
     return problems

@@ -312,10 +312,25 @@ async def test_ec_key_without_alg_in_jwk(
 async def test_roles_as_space_separated_string_and_custom_claim(
     build: BuildVerifier, rsa_key: SigningKey
 ) -> None:
-    verifier = build(roles_claim="enclave_roles")
+    verifier = build(roles_claim="enclave_roles", grantable_roles=["app", "admin"])
     token = mint(rsa_key, roles=DROP, enclave_roles="admin app superuser")
     principal = await verifier.authenticate(bearer(token))
     assert principal.roles == frozenset({"admin", "app"})
+
+
+async def test_an_identity_provider_cannot_grant_admin_unless_listed(
+    build: BuildVerifier, rsa_key: SigningKey
+) -> None:
+    token = mint(rsa_key, roles=["admin", "app", "compliance"])
+    principal = await build().authenticate(bearer(token))
+    assert principal.roles == frozenset({"app", "compliance"})
+    only_app = await build(grantable_roles=["app"]).authenticate(bearer(token))
+    assert only_app.roles == frozenset({"app"})
+
+
+def test_unknown_grantable_roles_are_a_configuration_error(build: BuildVerifier) -> None:
+    with pytest.raises(ConfigurationError, match="grantable_roles: unknown role"):
+        build(grantable_roles=["app", "root"])
 
 
 async def test_absent_roles_claim_grants_no_role(
