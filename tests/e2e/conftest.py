@@ -20,6 +20,7 @@ import pytest
 
 from engine.tiny_model import build_tiny_model
 from gateway.tls.certs import init_dev_certs
+from tests.support.workspace import workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL_DIR = REPO / "var" / "test-models" / "tiny-llama"
@@ -126,16 +127,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
         **os.environ,
         "ENCLAVE_MODEL": str(TINY_MODEL_DIR),
         "ENCLAVE_SERVED_MODEL_NAME": SERVED_NAME,
-        "ENCLAVE_CERTS_DIR": str(work / "certs"),
+        **workspace_env(work),
         "ENCLAVE_PORT": str(port),
         "ENCLAVE_METRICS_PORT": str(metrics_port),
         "ENCLAVE_DTYPE": "float32",
         "ENCLAVE_MAX_MODEL_LEN": "512",
         "VLLM_CPU_KVCACHE_SPACE": "1",
-        "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
-        "ENCLAVE_KEYS_DIR": str(work / "keys"),
-        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(work / "keys" / "audit" / "signing-key.pem"),
-        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
         "ENCLAVE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-e2e-{uuid.uuid4().hex[:8]}",
         # Short enough for tests/e2e/test_slow_clients.py to wait out; ample for real clients.

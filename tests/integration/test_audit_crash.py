@@ -29,6 +29,7 @@ import pytest
 from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import free_port, prepare_identity, wait_until_ready
 from tests.support.policies import default_policy_with_rates
+from tests.support.workspace import workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 REQUESTS = 200
@@ -160,13 +161,9 @@ def setup(tmp_path: Path) -> tuple[dict[str, str], str, Path]:
         **os.environ,
         "ENCLAVE_ENGINE": "instant",
         "ENCLAVE_SERVED_MODEL_NAME": "instant",
-        "ENCLAVE_CERTS_DIR": str(tmp_path / "certs"),
+        **workspace_env(tmp_path),
         "ENCLAVE_PORT": str(free_port()),
         "ENCLAVE_METRICS_PORT": str(free_port()),
-        "ENCLAVE_DATABASE_URL": f"sqlite:///{tmp_path / 'enclave.db'}",
-        "ENCLAVE_KEYS_DIR": str(tmp_path / "keys"),
-        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "audit" / "signing-key.pem"),
-        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(tmp_path / "keys" / "audit" / "content.key"),
         "ENCLAVE_POLICIES_DIR": str(high_rate_policies(tmp_path / "policies")),
         "ENCLAVE_RATE_LIMIT_STORAGE": "memory://",
         "ENCLAVE_LOG_LEVEL": "warning",

@@ -32,6 +32,7 @@ from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import free_port, prepare_identity, run_cli, wait_until_ready
 from tests.support.databases import fresh_postgres_schema, throwaway_postgres_database
 from tests.support.policies import default_policy_with_rates
+from tests.support.workspace import workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 QUOTA = 100
@@ -81,11 +82,8 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
             **os.environ,
             "ENCLAVE_ENGINE": "instant",
             "ENCLAVE_SERVED_MODEL_NAME": "instant",
-            "ENCLAVE_CERTS_DIR": str(work / "certs"),
+            **workspace_env(work),
             "ENCLAVE_DATABASE_URL": fresh_postgres_schema(dsn),
-            "ENCLAVE_KEYS_DIR": str(work / "keys"),
-            "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(work / "keys" / "audit" / "signing-key.pem"),
-            "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
             "ENCLAVE_POLICIES_DIR": str(quota_policies(work / "policies")),
             "ENCLAVE_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0",
             "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-replicas-{uuid.uuid4().hex[:8]}",

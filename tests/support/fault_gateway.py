@@ -27,6 +27,7 @@ from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import prepare_identity, run_cli, wait_until_ready
 from tests.support.policies import default_policy_with_rates
 from tests.support.private_services import free_port
+from tests.support.workspace import workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANT_MODEL = "instant"
@@ -48,13 +49,9 @@ def fault_gateway_env(work: Path, **settings: str) -> dict[str, str]:
         **os.environ,
         "ENCLAVE_ENGINE": "instant",
         "ENCLAVE_SERVED_MODEL_NAME": INSTANT_MODEL,
-        "ENCLAVE_CERTS_DIR": str(work / "certs"),
+        **workspace_env(work),
         "ENCLAVE_PORT": str(free_port()),
         "ENCLAVE_METRICS_PORT": str(free_port()),
-        "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
-        "ENCLAVE_KEYS_DIR": str(work / "keys"),
-        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(work / "keys" / "audit" / "signing-key.pem"),
-        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
         "ENCLAVE_POLICIES_DIR": str(
             default_policy_with_rates(work / "policies", tenant=OUT_OF_REACH)
         ),

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import free_port
+from tests.support.workspace import workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANT_MODEL = "instant"
@@ -33,11 +34,7 @@ def instant_gateway_env(work: Path, **settings: str) -> dict[str, str]:
         **os.environ,
         "ENCLAVE_ENGINE": "instant",
         "ENCLAVE_SERVED_MODEL_NAME": INSTANT_MODEL,
-        "ENCLAVE_CERTS_DIR": str(work / "certs"),
-        "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
-        "ENCLAVE_KEYS_DIR": str(work / "keys"),
-        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(work / "keys" / "audit" / "signing-key.pem"),
-        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
+        **workspace_env(work),
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-tls-{uuid.uuid4().hex[:8]}",
         "ENCLAVE_PORT": str(free_port()),
         "ENCLAVE_METRICS_PORT": str(free_port()),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine.tiny_model import build_tiny_model
 from tests.e2e.conftest import SERVED_NAME, TINY_MODEL_DIR, free_port, run_cli
+from tests.support.workspace import workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,13 +32,9 @@ def vllm_gateway_env(work: Path, **settings: str) -> dict[str, str]:
         "ENCLAVE_DTYPE": "float32",
         "ENCLAVE_MAX_MODEL_LEN": "512",
         "VLLM_CPU_KVCACHE_SPACE": "1",
-        "ENCLAVE_CERTS_DIR": str(work / "certs"),
+        **workspace_env(work),
         "ENCLAVE_PORT": str(free_port()),
         "ENCLAVE_METRICS_PORT": str(free_port()),
-        "ENCLAVE_DATABASE_URL": f"sqlite:///{work / 'enclave.db'}",
-        "ENCLAVE_KEYS_DIR": str(work / "keys"),
-        "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(work / "keys" / "audit" / "signing-key.pem"),
-        "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(work / "keys" / "audit" / "content.key"),
         "ENCLAVE_RATE_LIMIT_STORAGE": "memory://",
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-e2e-{uuid.uuid4().hex[:8]}",
         **settings,
