@@ -21,15 +21,13 @@ from engine.protocol import (
     ModelInfo,
     Prompt,
     PromptRenderError,
-    SamplingSpec,
 )
 from gateway.audit.request import RequestAudit
 from gateway.audit_gate import AuditGate
 from gateway.auth.principal import Principal
-from gateway.cache.gate import NOT_CACHED, CacheLookup, ResponseCache
+from gateway.cache.gate import ResponseCache
 from gateway.cache.replay import Replay
 from gateway.errors import (
-    ContextLengthExceededError,
     EngineUnavailableError,
     GatewayError,
     InvalidRequestError,
@@ -37,6 +35,7 @@ from gateway.errors import (
     RateLimitedError,
     ServiceUnavailableError,
 )
+from gateway.generation_plan import GenerationPlan, PreparedRequest, build_plan
 from gateway.metrics.registry import GatewayMetrics
 from gateway.pii_gate import PiiGate, refuse_logprobs_under_output_rules
 from gateway.policy.decision import Decision
@@ -46,13 +45,12 @@ from gateway.policy.store import PolicyStore
 from gateway.ratelimit.admission import Admission
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.scopes import quota_scopes
-from gateway.redaction.input_redaction import InputRedaction
 from gateway.redaction.screened import ScreenedOutput
 from gateway.redaction.stream import OutputFilter
 from gateway.shutdown import Drain
 from gateway.timings import RequestTimings, timings_of
 from gateway.usage import UsageTally
-from gateway.wire.requests import ChatCompletionRequest, CompletionRequest, SamplingFields
+from gateway.wire.requests import ChatCompletionRequest, CompletionRequest
 
 CLIENT_GONE = 499
 """Status recorded when the client left before the answer was complete."""
@@ -60,31 +58,6 @@ CHAT_ROUTE = "/v1/chat/completions"
 COMPLETION_ROUTE = "/v1/completions"
 KEEP_ALIVE_SECONDS = 30.0
 """How often a long stream pushes its concurrency slot's expiry further."""
-DEFAULT_TEMPERATURE = 1.0
-DEFAULT_TOP_P = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationPlan:
-    """A checked request, ready for the engine."""
-
-    request_id: str
-    route: str
-    principal: Principal
-    decision: Decision
-    redaction: InputRedaction
-    """What the engine sees of the prompt, what was taken out, and the pseudonyms to restore."""
-    prompt_texts: tuple[str, ...]
-    """The caller's own text (kept in memory; stored only encrypted, if the policy says full)."""
-    model: str
-    prompt_token_ids: list[int]
-    sampling: SamplingSpec
-    stream: bool
-    include_usage: bool
-    top_logprobs: int | None
-    """How many alternatives to render per token; None when logprobs were not asked for."""
-    cache: CacheLookup = NOT_CACHED
-    """What the response cache holds for this request (a hit is answered without the engine)."""
 
 
 class Pipeline:
@@ -134,10 +107,10 @@ class Pipeline:
         measured = policy_request_for_chat(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
         logprobs = (request.top_logprobs or 0) if request.logprobs else None
-        prepared = _Prepared(
+        prepared = PreparedRequest(
             request_id, CHAT_ROUTE, principal, decision, model, prompt_ids, redaction, tuple(texts)
         )
-        return await self._look_up_cache(_plan(prepared, request, logprobs))
+        return await self._look_up_cache(build_plan(prepared, request, logprobs))
 
     async def plan_completion(
         self, request_id: str, principal: Principal, request: CompletionRequest
@@ -152,7 +125,7 @@ class Pipeline:
         prompt_ids = self._tokenize(Prompt(text=redaction.texts[0]))
         measured = policy_request_for_completion(request, prompt_tokens=len(prompt_ids))
         decision = _enforce(evaluate(policies, principal, measured))
-        prepared = _Prepared(
+        prepared = PreparedRequest(
             request_id,
             COMPLETION_ROUTE,
             principal,
@@ -162,7 +135,7 @@ class Pipeline:
             redaction,
             (prompt,),
         )
-        return await self._look_up_cache(_plan(prepared, request, request.logprobs))
+        return await self._look_up_cache(build_plan(prepared, request, request.logprobs))
 
     def models(self) -> Sequence[ModelInfo]:
         return self._engine.models()
@@ -318,59 +291,11 @@ class _AnswerSource:
     """The engine's output filters, whose findings are counted (none for a cached answer)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    request_id: str
-    route: str
-    principal: Principal
-    decision: Decision
-    model: ModelInfo
-    prompt_ids: list[int]
-    redaction: InputRedaction
-    prompt_texts: tuple[str, ...]
-
-
 def _enforce(decision: Decision) -> Decision:
     refusal = decision.refusal()
     if refusal is not None:
         raise refusal
     return decision
-
-
-def _plan(prepared: _Prepared, request: SamplingFields, logprobs: int | None) -> GenerationPlan:
-    if request.stream_options is not None and not request.stream:
-        raise InvalidRequestError(
-            "stream_options is only allowed when stream is true", param="stream_options"
-        )
-    asked: int | None = getattr(request, "max_completion_tokens", None) or request.max_tokens
-    budget = _completion_budget(
-        prepared.model, len(prepared.prompt_ids), asked, prepared.decision.max_tokens
-    )
-    sampling = SamplingSpec(
-        max_tokens=budget,
-        temperature=DEFAULT_TEMPERATURE if request.temperature is None else request.temperature,
-        top_p=DEFAULT_TOP_P if request.top_p is None else request.top_p,
-        n=request.n,
-        stop=request.stop_sequences(),
-        seed=request.seed,
-        presence_penalty=request.presence_penalty,
-        frequency_penalty=request.frequency_penalty,
-        logprobs=logprobs,
-    )
-    return GenerationPlan(
-        request_id=prepared.request_id,
-        route=prepared.route,
-        principal=prepared.principal,
-        decision=prepared.decision,
-        model=prepared.model.name,
-        prompt_token_ids=prepared.prompt_ids,
-        redaction=prepared.redaction,
-        prompt_texts=prepared.prompt_texts,
-        sampling=sampling,
-        stream=request.stream,
-        include_usage=bool(request.stream_options and request.stream_options.include_usage),
-        top_logprobs=logprobs,
-    )
 
 
 def _engine_role(role: str) -> str:
@@ -388,20 +313,3 @@ def _single_prompt(prompt: str | list[str]) -> str:
     if not prompt.strip():
         raise InvalidRequestError("prompt is empty; send some text", param="prompt")
     return prompt
-
-
-def _completion_budget(
-    model: ModelInfo, prompt_tokens: int, asked: int | None, policy_cap: int
-) -> int:
-    """The tokens asked for if the context has room; unasked, the policy's cap or the room left."""
-    room = model.max_model_len - prompt_tokens
-    requested = asked if asked is not None else min(policy_cap, max(room, 1))
-    if room < 1 or requested > room:
-        needed = f"{prompt_tokens + requested} tokens ({prompt_tokens} in the prompt"
-        needed += f", {requested} for the completion)"
-        raise ContextLengthExceededError(
-            f"this model's maximum context length is {model.max_model_len} tokens, "
-            f"but the request needs {needed}; shorten the prompt or lower max_tokens",
-            param="max_tokens" if room >= 1 else "messages",
-        )
-    return requested

@@ -19,7 +19,8 @@ from gateway.api.openapi import json_body
 from gateway.api.streams import primed
 from gateway.auth.guards import principal_of, requires_role
 from gateway.auth.principal import APP_ROLE
-from gateway.pipeline import GenerationPlan, Pipeline
+from gateway.generation_plan import GenerationPlan
+from gateway.pipeline import Pipeline
 from gateway.timings import timings_of
 from gateway.wire.decode import decode_request
 from gateway.wire.requests import ChatCompletionRequest, CompletionRequest

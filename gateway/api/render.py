@@ -10,7 +10,7 @@ import structlog
 from engine.protocol import GenerationStep, TokenLogprob
 from gateway.api.collect import Collected, usage_of, wire_finish_reason
 from gateway.errors import GatewayError
-from gateway.pipeline import GenerationPlan
+from gateway.generation_plan import GenerationPlan
 from gateway.usage import UsageTally
 from gateway.wire.responses import (
     AssistantMessage,

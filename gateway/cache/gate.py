@@ -23,7 +23,7 @@ from gateway.redaction.screened import ScreenedOutput
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
-    from gateway.pipeline import GenerationPlan
+    from gateway.generation_plan import GenerationPlan
 
 CACHE_HEADER: Final = "x-enclave-cache"
 MAX_ENTRY_BYTES: Final = 512 * 1024
