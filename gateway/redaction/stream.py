@@ -29,12 +29,6 @@ from gateway.redaction.replace import replace_spans
 
 log = structlog.get_logger("enclave.redaction")
 
-INLINE_MAX_CHARS = 1024
-"""Text up to this long (a stream's window, a short prompt) is screened on the event loop
-when the plan needs only the gateway's regex rules (well under 0.1 ms): a worker-thread hop
-would cost more than the analysis, and at thousands of tokens a second the hops, not the
-regexes, become the limit."""
-
 
 @dataclass(frozen=True, slots=True)
 class StreamWindow:
@@ -146,7 +140,7 @@ class OutputFilter:
             return []
         find: Callable[[str, DetectionPlan], list[Finding]] = self._detector.find
         try:
-            if self._plan.rules_only and len(buffer) <= INLINE_MAX_CHARS:
+            if self._plan.screens_inline(len(buffer)):
                 return find(buffer, self._plan)
             return await anyio.to_thread.run_sync(find, buffer, self._plan)
         except Exception as exc:
