@@ -20,7 +20,7 @@ import pytest
 
 from engine.tiny_model import build_tiny_model
 from gateway.tls.certs import init_dev_certs
-from tests.support.workspace import workspace_env
+from tests.support.workspace import start_gateway, workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL_DIR = REPO / "var" / "test-models" / "tiny-llama"
@@ -141,14 +141,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
     }
     token = prepare_identity(env)
     log_file = work / "server.log"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli.main", "serve"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_gateway(env, log_file)
     url = f"https://127.0.0.1:{port}"
     try:
         wait_until_ready(process, url, certs.ca_cert, log_file)

@@ -31,11 +31,11 @@ from tests.support.vllm_gateway import (
     audit_outcomes,
     command_line,
     descendants,
-    start_gateway,
     stop_gateway,
     survivors,
     vllm_gateway_env,
 )
+from tests.support.workspace import start_gateway
 
 pytestmark = pytest.mark.e2e
 

@@ -29,7 +29,7 @@ import pytest
 from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import free_port, prepare_identity, wait_until_ready
 from tests.support.policies import default_policy_with_rates
-from tests.support.workspace import workspace_env
+from tests.support.workspace import start_gateway, workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 REQUESTS = 200
@@ -64,19 +64,6 @@ def high_rate_policies(folder: Path) -> Path:
     return default_policy_with_rates(folder, tenant=OUT_OF_REACH, department=OUT_OF_REACH)
 
 
-def start_gateway(env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
-    """``enclave serve`` in its own session, so that a kill reaches it and every child."""
-    with log_file.open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli.main", "serve"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def sigkill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the gateway's whole process group (once) and reap it."""
     if process.poll() is None:
@@ -88,7 +75,7 @@ def sigkill(process: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def running(env: dict[str, str], log_file: Path, ca: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A ready gateway; killed on the way out if the test left it running."""
-    process = start_gateway(env, log_file)
+    process = start_gateway(env, log_file, new_session=True)
     try:
         wait_until_ready(process, f"https://127.0.0.1:{env['ENCLAVE_PORT']}", ca, log_file)
         yield process

@@ -14,8 +14,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,9 +30,8 @@ from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import free_port, prepare_identity, run_cli, wait_until_ready
 from tests.support.databases import fresh_postgres_schema, throwaway_postgres_database
 from tests.support.policies import default_policy_with_rates
-from tests.support.workspace import workspace_env
+from tests.support.workspace import start_gateway, workspace_env
 
-REPO = Path(__file__).resolve().parents[2]
 QUOTA = 100
 SENT = 10 * QUOTA
 CLIENTS = 40
@@ -93,20 +90,12 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
         processes, urls = [], []
         for number in range(2):
             port = free_port()
-            with (work / f"replica{number}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "gateway.cli.main", "serve"],
-                        cwd=REPO,
-                        env={
-                            **env,
-                            "ENCLAVE_PORT": str(port),
-                            "ENCLAVE_METRICS_PORT": str(free_port()),
-                        },
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+            replica_env = {
+                **env,
+                "ENCLAVE_PORT": str(port),
+                "ENCLAVE_METRICS_PORT": str(free_port()),
+            }
+            processes.append(start_gateway(replica_env, work / f"replica{number}.log"))
             urls.append(f"https://127.0.0.1:{port}")
         try:
             for number, (process, url) in enumerate(zip(processes, urls, strict=True)):

@@ -11,7 +11,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,9 +26,8 @@ from gateway.tls.certs import init_dev_certs
 from tests.e2e.conftest import prepare_identity, run_cli, wait_until_ready
 from tests.support.policies import default_policy_with_rates
 from tests.support.private_services import free_port
-from tests.support.workspace import workspace_env
+from tests.support.workspace import start_gateway, workspace_env
 
-REPO = Path(__file__).resolve().parents[2]
 INSTANT_MODEL = "instant"
 OUT_OF_REACH = {
     "requests_per_minute": 1_000_000,
@@ -116,14 +114,7 @@ def running_fault_gateway(env: dict[str, str], work: Path) -> Iterator[FaultGate
     certs = init_dev_certs(Path(env["ENCLAVE_CERTS_DIR"]))
     token = prepare_identity(env)
     log_file = work / "gateway.log"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli.main", "serve"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_gateway(env, log_file)
     url = f"https://127.0.0.1:{env['ENCLAVE_PORT']}"
     gateway = FaultGateway(env, url, certs.ca_cert, token, log_file, process)
     try:

@@ -10,7 +10,6 @@ import os
 import signal
 import ssl
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import free_port
-from tests.support.workspace import workspace_env
+from tests.support.workspace import start_gateway, workspace_env
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANT_MODEL = "instant"
@@ -49,14 +48,7 @@ def running_gateway(
 ) -> Iterator[str]:
     """Start `enclave serve`, wait until /readyz answers 200 over ``ready_tls``; yield its URL."""
     url = f"https://127.0.0.1:{env['ENCLAVE_PORT']}"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli.main", "serve"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_gateway(env, log_file)
     try:
         _wait_until_ready(process, url, ready_tls, log_file)
         yield url

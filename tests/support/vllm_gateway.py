@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,8 +16,6 @@ from pathlib import Path
 from engine.tiny_model import build_tiny_model
 from tests.e2e.conftest import SERVED_NAME, TINY_MODEL_DIR, free_port, run_cli
 from tests.support.workspace import workspace_env
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def vllm_gateway_env(work: Path, **settings: str) -> dict[str, str]:
@@ -39,18 +36,6 @@ def vllm_gateway_env(work: Path, **settings: str) -> dict[str, str]:
         "ENCLAVE_RATE_LIMIT_KEY_PREFIX": f"enclave-e2e-{uuid.uuid4().hex[:8]}",
         **settings,
     }
-
-
-def start_gateway(env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
-    """Start `enclave serve` with ``env``, its output in ``log_file``."""
-    with log_file.open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli.main", "serve"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def stop_gateway(process: subprocess.Popen[bytes]) -> None:

@@ -1,8 +1,12 @@
-"""Where a test gateway keeps its files: one folder for certificates, database and keys."""
+"""A test gateway's files (one folder for certificates, database and keys) and its process."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def workspace_env(work: Path) -> dict[str, str]:
@@ -16,3 +20,19 @@ def workspace_env(work: Path) -> dict[str, str]:
         "ENCLAVE_AUDIT_SIGNING_KEY_FILE": str(audit_keys / "signing-key.pem"),
         "ENCLAVE_AUDIT_CONTENT_KEY_FILE": str(audit_keys / "content.key"),
     }
+
+
+def start_gateway(
+    env: dict[str, str], log_file: Path, *, new_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """``enclave serve`` with ``env``, its output in ``log_file``; ``new_session`` puts it in
+    a process session of its own, so that a kill of the group reaches every child."""
+    with log_file.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli.main", "serve"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
