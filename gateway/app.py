@@ -138,6 +138,9 @@ def create_app(settings: Settings, services: Services) -> Litestar:
             "audit_config": Provide(
                 lambda: services.audit.config, use_cache=True, sync_to_thread=False
             ),
+            "audit_verifier": Provide(
+                lambda: services.audit.verifier, use_cache=True, sync_to_thread=False
+            ),
         },
         exception_handlers={
             GatewayError: handle_gateway_error,

@@ -12,7 +12,7 @@ from gateway.api import audit_ui
 from gateway.api.audit_filters import Cursor, EventId, tenant_filters
 from gateway.api.audit_reads import Sessions, find_events, find_tenant_event, verify_report
 from gateway.api.audit_views import AuditEventPage, AuditEventView, event_view
-from gateway.audit.config import AuditConfig
+from gateway.audit.incremental import IncrementalVerifier
 from gateway.audit.query import AuditFilters
 from gateway.auth.guards import principal_of, requires_role
 from gateway.auth.principal import COMPLIANCE_ROLE
@@ -37,8 +37,10 @@ async def show_event(
 
 
 @get("/verify")
-async def verify(sessions: Sessions, audit_config: AuditConfig) -> dict[str, Any]:
-    return await verify_report(sessions, audit_config)
+async def verify(
+    request: Request[Any, Any, Any], audit_verifier: IncrementalVerifier
+) -> dict[str, Any]:
+    return await verify_report(audit_verifier, principal_of(request).tenant)
 
 
 audit_router = Router(

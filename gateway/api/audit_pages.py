@@ -77,20 +77,20 @@ def login_page(error: str | None = None) -> str:
 
 
 def verification_line(report: Mapping[str, Any] | None, failure: str | None = None) -> str:
-    """One line from ``verify``: fine, the first problem found, or why it could not run."""
+    """One line from the tenant's share of the incremental verification: fine, failed, or
+    why it could not run (other tenants' counts and chain ids are never shown)."""
     if report is None:
         return f'<p class="problem">Verification unavailable: {escape(failure)}</p>'
+    when = escape(report["verified_at"] or "-")
     if report["ok"]:
         return (
-            f'<p class="ok">Trail verified: {escape(report["records"])} records in '
-            f"{escape(len(report['chains']))} chains, no problem found.</p>"
+            f'<p class="ok">Trail verified ({when}): {escape(report["records"])} of your '
+            f"records covered by signed checkpoints, {escape(report['unsigned'])} awaiting "
+            "the next one; no problem found.</p>"
         )
-    problems = [chain for chain in report["chains"] if chain["problem"] is not None]
-    first = problems[0]
-    return (
-        f'<p class="problem">Verification FAILED in {escape(len(problems))} chain(s); first: '
-        f"chain {escape(first['chain_id'])}: {escape(first['problem']['message'])}</p>"
-    )
+    row = report["row_id"]
+    own = "" if row is None else f" Your record {escape(row)} is affected."
+    return f'<p class="problem">Verification FAILED ({when}): {escape(report["problem"])}.{own}</p>'
 
 
 def _results_table(records: Sequence[AuditRecord]) -> str:

@@ -1,4 +1,5 @@
-"""The compliance API's database work, run in a worker thread: tenant-scoped reads and verify."""
+"""The compliance API's database work, run in a worker thread: tenant-scoped reads and the
+tenant's share of the (incremental, throttled) verification."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import structlog
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.audit.config import AuditConfig
-from gateway.audit.keys import trusted_public_keys
+from gateway.audit.anchor import AnchorUnavailableError
+from gateway.audit.incremental import IncrementalVerifier
 from gateway.audit.query import AuditFilters, AuditPage, AuditRecord, get_event, search_events
-from gateway.audit.verify import report_json, verify_trail
 from gateway.errors import ConfigurationError, NotFoundError, ServiceUnavailableError
 
 T = TypeVar("T")
@@ -40,21 +39,29 @@ async def find_tenant_event(sessions: Sessions, tenant: str, event_id: int) -> A
     return record
 
 
-async def verify_report(sessions: Sessions, config: AuditConfig) -> dict[str, Any]:
-    """``enclave audit verify --json`` over the whole trail, with the trusted public keys."""
-
-    def verify() -> dict[str, Any]:
-        keys = trusted_public_keys(config.signing_key_file)
-        return report_json(verify_trail(_database(sessions), keys))
-
+async def verify_report(verifier: IncrementalVerifier, tenant: str) -> dict[str, Any]:
+    """The caller's tenant's share of the last incremental verification (throttled)."""
     try:
-        return await _in_thread(verify)
+        result = await anyio.to_thread.run_sync(lambda: verifier.verify(tenant))
     except ConfigurationError as exc:
         log.error("audit verification impossible", reason=str(exc))
         raise ServiceUnavailableError(
             "the audit trail cannot be verified: no usable public key on the server",
             code="audit_keys_unavailable",
         ) from None
+    except (AnchorUnavailableError, SQLAlchemyError):
+        raise ServiceUnavailableError(
+            "the audit trail cannot be verified now; try again", code="audit_unavailable"
+        ) from None
+    return {
+        "ok": result.ok,
+        "tenant": tenant,
+        "records": result.records,
+        "unsigned": result.unsigned,
+        "verified_at": None if result.verified_at is None else result.verified_at.isoformat(),
+        "problem": result.problem,
+        "row_id": result.row_id,
+    }
 
 
 def _read(sessions: Sessions, work: Callable[[Session], T]) -> T:
@@ -69,10 +76,3 @@ async def _in_thread(work: Callable[[], T]) -> T:
         raise ServiceUnavailableError(
             "the database is unavailable; try again", code="database_unavailable"
         ) from None
-
-
-def _database(sessions: Sessions) -> Engine:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, Engine):
-        raise ConfigurationError("the session factory is not bound to a database engine")
-    return bind

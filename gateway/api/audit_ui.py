@@ -20,7 +20,7 @@ from gateway.api.audit_pages import (
     verification_line,
 )
 from gateway.api.audit_reads import Sessions, find_events, find_tenant_event, verify_report
-from gateway.audit.config import AuditConfig
+from gateway.audit.incremental import IncrementalVerifier
 from gateway.audit.query import AuditFilters
 from gateway.auth.guards import PUBLIC_OPT_KEY, principal_of
 from gateway.auth.middleware import AUDIT_UI_COOKIE, AUDIT_UI_PATH
@@ -56,13 +56,14 @@ def html_response(
 async def search(
     request: Request[Any, Any, Any],
     sessions: Sessions,
-    audit_config: AuditConfig,
+    audit_verifier: IncrementalVerifier,
     filters: AuditFilters,
     cursor: Cursor = None,
 ) -> Response[str]:
     page = await find_events(sessions, filters, limit=PAGE_SIZE, cursor=cursor)
+    tenant = principal_of(request).tenant
     try:
-        verification = verification_line(await verify_report(sessions, audit_config))
+        verification = verification_line(await verify_report(audit_verifier, tenant))
     except ServiceUnavailableError as exc:
         verification = verification_line(None, exc.message)
     query = {name: request.query_params.get(name, "") for name, _, _ in SEARCH_FIELDS}

@@ -1,9 +1,11 @@
 """One writer's chain, appended batch by batch: the synchronous core of the group commit.
 
 Each batch is one transaction: its rows (with seq, prev_hash and hash computed from the
-in-memory head) and, when due, a signed checkpoint. When a transaction fails, nothing of
-it is kept and the head is reconciled with the database before the next batch: if the
-failed commit did land (a lost acknowledgement), the head moves on; if the chain holds
+in-memory head) and, when due, a signed checkpoint, which is appended to the anchor once
+the transaction has committed (see ``statements``). Opening and closing a chain are
+signed statements too, and a dead writer's chain is closed by the process that finds it.
+When a transaction fails, nothing of it is kept and the head is reconciled with the
+database before the next batch: if the failed commit did land (a lost acknowledgement), the head moves on; if the chain holds
 rows this writer never wrote, it is abandoned and a fresh chain is opened.
 
 Only the writer thread calls an appender; it is not safe for concurrent use.
@@ -17,8 +19,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine
 
+from gateway.audit.anchor import AnchorContents, AuditAnchor, FileAnchor
 from gateway.audit.chain import (
     ChainIdentity,
     insert_rows,
@@ -29,8 +33,10 @@ from gateway.audit.chain import (
     record_heartbeat,
     sign_head,
 )
+from gateway.audit.closing import close_dead_chain
 from gateway.audit.config import AuditConfig
 from gateway.audit.events import REQUEST_OUTCOMES, AuditEvent, AuditReceipt
+from gateway.audit.keys import trusted_public_keys
 from gateway.audit.recovery import (
     WRITER_DIED,
     WRITER_STOPPED,
@@ -41,7 +47,9 @@ from gateway.audit.recovery import (
     unfinished_requests,
 )
 from gateway.audit.rows import GENESIS, ChainHead, PreparedEvent, chain_rows, event_of
-from gateway.audit.signing import ChainSigner
+from gateway.audit.signing import ChainSigner, Checkpoint
+from gateway.audit.statements import ChainStatements
+from gateway.errors import ConfigurationError
 
 log = structlog.get_logger("enclave.audit")
 
@@ -64,6 +72,7 @@ class _Attempt:
     head: ChainHead
     events: Batch
     receipts: list[AuditReceipt]
+    statement: Checkpoint | None
 
 
 class ChainAppender:
@@ -75,6 +84,7 @@ class ChainAppender:
         clock: Callable[[], datetime],
         *,
         purpose: str = "",
+        anchor: AuditAnchor | None = None,
     ) -> None:
         self._engine = engine
         self._signer = signer
@@ -84,29 +94,48 @@ class ChainAppender:
         self.identity: ChainIdentity = new_chain_identity(purpose)
         self._head = GENESIS
         self._signed_seq = 0
+        self._count_from = 0
         self._oldest_unsigned: datetime | None = None
         self._last_heartbeat = clock()
         self._unfinished: dict[str, StartedRecord] = {}
         self._attempt: _Attempt | None = None
+        self._statements = ChainStatements(anchor or FileAnchor(config.anchor_path))
+        self._recovered: list[Checkpoint] = []
+        self._anchored = AnchorContents()
 
     @property
     def head(self) -> ChainHead:
         return self._head
 
     def open(self) -> None:
-        """Register a new chain and append its opening record (one transaction)."""
+        """Register a new chain, append its opening record and sign it (one transaction)."""
+        self._statements.flush()
         now = self._clock()
         with self._engine.begin() as connection:
             _, head = open_chain(connection, self.identity, now)
-        self._head, self._signed_seq, self._attempt = head, 0, None
-        self._oldest_unsigned = self._last_heartbeat = now
+            opened = sign_head(
+                connection,
+                self._signer,
+                self.identity.chain_id,
+                head,
+                now,
+                statement="open",
+                previous="",
+            )
+        self._statements.new_chain()
+        self._statements.committed(opened)
+        self._head, self._signed_seq, self._attempt = head, head.seq, None
+        self._count_from = 0  # the opening statement does not restart the record count
+        self._oldest_unsigned, self._last_heartbeat = None, now
+        self._statements.flush()
 
     def reopen(self) -> None:
-        """Abandon a chain that holds foreign records; carry on in a new one."""
+        """Abandon a chain that holds foreign records (closing it at our head); open a new one."""
         log.error(
             "audit chain holds records this writer did not write; opening a new chain",
             chain=self.identity.chain_id,
         )
+        self._abandon()
         self.identity = new_chain_identity(self._purpose)
         self.open()
 
@@ -125,6 +154,9 @@ class ChainAppender:
         stale_after = timedelta(seconds=self._config.stale_after_seconds)
         with self._engine.connect() as connection:
             candidates = dead_chains(connection, self.identity, self._clock(), stale_after)
+        if not candidates:
+            return 0
+        self._anchored = self._statements.anchor.read()
         return sum(
             len(self._write(self._settlement(chain_id), sign="when_full"))
             for chain_id in candidates
@@ -148,6 +180,11 @@ class ChainAppender:
             now = self._clock()
             if not claim_settlement(connection, chain_id, now):
                 return []
+            anchored = self._anchored.chains.get(chain_id, [])
+            keys = {**self._trusted_keys(), self._signer.key_id: self._signer.public_key}
+            self._recovered = close_dead_chain(
+                connection, chain_id, anchored, keys, self._signer, now
+            )
             unfinished = unfinished_requests(connection, chain_id)
             if unfinished:
                 log.warning(
@@ -157,10 +194,20 @@ class ChainAppender:
 
         return make_events
 
+    def _trusted_keys(self) -> dict[str, Ed25519PublicKey]:
+        try:
+            return trusted_public_keys(self._config.signing_key_file)
+        except ConfigurationError as exc:
+            log.error("audit public keys unreadable", error=str(exc))
+            return {}
+
     def _write(
         self, make_events: MakeEvents, *, sign: SignMode, heartbeat: bool = False
     ) -> list[AuditReceipt]:
+        """One transaction; its statement is anchored after the commit (fail closed)."""
+        self._statements.flush()
         chain_id = self.identity.chain_id
+        self._recovered = []
         with self._engine.begin() as connection:
             self._reconcile(connection)
             now = self._clock()
@@ -173,10 +220,9 @@ class ChainAppender:
                     AuditReceipt(event_id, chain_id, int(str(row["seq"])), str(row["hash"]))
                     for event_id, row in zip(ids, rows, strict=True)
                 ]
-                self._attempt = _Attempt(head, events, receipts)
-            signed = self._sign_due(head, now, sign)
-            if signed:
-                sign_head(connection, self._signer, chain_id, head, now, final=sign == "final")
+            statement = self._sign_if_due(connection, head, now, sign)
+            if rows or statement is not None:
+                self._attempt = _Attempt(head, events, receipts, statement)
             beat = heartbeat and now - self._last_heartbeat >= self._period
             if sign == "final":
                 record_close(connection, chain_id, now)
@@ -184,8 +230,60 @@ class ChainAppender:
                 record_heartbeat(connection, chain_id, now)
         self._attempt = None
         self._last_heartbeat = now if beat else self._last_heartbeat
-        self._advance(head, now, signed, events, receipts)
+        self._committed(head, now, statement, events, receipts)
+        self._statements.flush()
         return receipts
+
+    def _sign_if_due(
+        self, connection: Connection, head: ChainHead, now: datetime, sign: SignMode
+    ) -> Checkpoint | None:
+        if not self._sign_due(head, now, sign):
+            return None
+        return sign_head(
+            connection,
+            self._signer,
+            self.identity.chain_id,
+            head,
+            now,
+            statement="close" if sign == "final" else "checkpoint",
+            previous=self._statements.last_digest,
+        )
+
+    def _committed(
+        self,
+        head: ChainHead,
+        now: datetime,
+        statement: Checkpoint | None,
+        events: Batch,
+        receipts: Sequence[AuditReceipt],
+    ) -> None:
+        if statement is not None:
+            self._statements.committed(statement)
+        self._statements.also_anchor(self._recovered)
+        self._recovered = []
+        self._advance(head, now, statement is not None, events, receipts)
+
+    def _abandon(self) -> None:
+        """Close the chain at the head this writer last wrote (foreign rows follow it)."""
+        now = self._clock()
+        try:
+            with self._engine.begin() as connection:
+                statement = sign_head(
+                    connection,
+                    self._signer,
+                    self.identity.chain_id,
+                    self._head,
+                    now,
+                    statement="close",
+                    previous=self._statements.last_digest,
+                )
+                record_close(connection, self.identity.chain_id, now)
+            self._statements.committed(statement)
+            self._statements.flush()
+        except Exception as exc:  # the new chain matters more than closing the old one
+            log.error(
+                "abandoned audit chain not closed", chain=self.identity.chain_id, error=str(exc)
+            )
 
     @property
     def _period(self) -> timedelta:
@@ -194,7 +292,9 @@ class ChainAppender:
     def _sign_due(self, head: ChainHead, now: datetime, sign: SignMode) -> bool:
         if sign in ("always", "final"):
             return True
-        if head.seq - self._signed_seq >= self._config.checkpoint_records:
+        if head.seq == self._signed_seq:
+            return False
+        if head.seq - self._count_from >= self._config.checkpoint_records:
             return True
         oldest = self._oldest_unsigned
         unsigned = head.seq > self._signed_seq
@@ -213,6 +313,7 @@ class ChainAppender:
         self._head = head
         if signed:
             self._signed_seq, self._oldest_unsigned = head.seq, None
+            self._count_from = head.seq
         elif self._oldest_unsigned is None and head.seq > self._signed_seq:
             self._oldest_unsigned = now
         self._track_unfinished(events, receipts)
@@ -244,7 +345,9 @@ class ChainAppender:
             log.warning(
                 "an audit batch was committed despite an error", chain=self.identity.chain_id
             )
-            self._advance(attempt.head, self._clock(), False, attempt.events, attempt.receipts)
+            self._committed(
+                attempt.head, self._clock(), attempt.statement, attempt.events, attempt.receipts
+            )
             return
         if stored.seq < self._head.seq:
             if stored.seq > 0:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, insert, select, update
 
 from gateway.audit.events import AuditEvent
 from gateway.audit.rows import EVENT_TABLE, GENESIS, ChainHead, Row, chain_rows
-from gateway.audit.signing import ChainSigner, Checkpoint
+from gateway.audit.signing import ChainSigner, Checkpoint, StatementKind
 from gateway.db.models_audit import AuditChainRow, AuditCheckpointRow
 
 CHAIN_TABLE: Final = cast("Table", AuditChainRow.__table__)
@@ -112,6 +112,8 @@ def insert_checkpoint(connection: Connection, checkpoint: Checkpoint) -> None:
             final=checkpoint.final,
             key_id=checkpoint.key_id,
             signature=checkpoint.signature,
+            statement=checkpoint.statement,
+            previous=checkpoint.previous,
         )
     )
 
@@ -123,11 +125,15 @@ def sign_head(
     head: ChainHead,
     now: datetime,
     *,
-    final: bool = False,
-) -> None:
-    insert_checkpoint(
-        connection, signer.checkpoint(chain_id, head.seq, head.hash, now, final=final)
+    statement: StatementKind,
+    previous: str,
+) -> Checkpoint:
+    """Sign a statement about ``head`` (linked to the ``previous`` one) and store it."""
+    checkpoint = signer.checkpoint(
+        chain_id, head.seq, head.hash, now, statement=statement, previous=previous
     )
+    insert_checkpoint(connection, checkpoint)
+    return checkpoint
 
 
 def read_head(connection: Connection, chain_id: str) -> ChainHead:

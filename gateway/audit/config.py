@@ -40,6 +40,22 @@ class AuditConfig:
     """A chain whose writer's heartbeat is older than this is treated as dead."""
     backlog_max: int = 20_000
     """Most records waiting for the writer; beyond it appends are refused (503)."""
+    anchor_file: Path | None = None
+    """Append-only file every signed statement is also written to (fsync), outside the
+    database; ``verify`` cross-checks the two. None: ``anchor.jsonl`` beside the signing key."""
+    unsigned_tail_max_seconds: float = 120.0
+    """``verify`` fails on records not covered by a signed statement for longer than this
+    (a live writer signs within ``checkpoint_seconds``); a closed chain may have none."""
+    verify_interval_seconds: float = 60.0
+    """The compliance API and page verify (incrementally) at most this often; in between
+    they show the last result."""
+
+    @property
+    def anchor_path(self) -> Path:
+        """The anchor file in force (``anchor_file``, or ``anchor.jsonl`` beside the key)."""
+        if self.anchor_file is not None:
+            return self.anchor_file
+        return self.signing_key_file.parent / "anchor.jsonl"
 
 
 def load_audit_config(environ: Mapping[str, str] | None = None) -> AuditConfig:
@@ -65,6 +81,7 @@ def load_audit_config(environ: Mapping[str, str] | None = None) -> AuditConfig:
 
     signing = text("SIGNING_KEY_FILE")
     content_file = env.get(f"{ENV_PREFIX}CONTENT_KEY_FILE")
+    anchor = text("ANCHOR_FILE")
     return AuditConfig(
         signing_key_file=Path(signing) if signing else defaults.signing_key_file,
         content_key_file=defaults.content_key_file if content_file is None else _path(content_file),
@@ -74,6 +91,11 @@ def load_audit_config(environ: Mapping[str, str] | None = None) -> AuditConfig:
         checkpoint_seconds=number("CHECKPOINT_SECONDS", defaults.checkpoint_seconds),
         stale_after_seconds=number("STALE_AFTER_SECONDS", defaults.stale_after_seconds),
         backlog_max=int(number("BACKLOG_MAX", defaults.backlog_max)),
+        anchor_file=Path(anchor) if anchor else None,
+        unsigned_tail_max_seconds=number(
+            "UNSIGNED_TAIL_MAX_SECONDS", defaults.unsigned_tail_max_seconds
+        ),
+        verify_interval_seconds=number("VERIFY_INTERVAL_SECONDS", defaults.verify_interval_seconds),
     )
 
 

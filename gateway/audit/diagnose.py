@@ -15,7 +15,9 @@ from typing import Literal
 
 from gateway.audit.stored import StoredRow
 
-ProblemKind = Literal["altered", "deleted", "inserted", "reordered", "forged"]
+ProblemKind = Literal[
+    "altered", "deleted", "inserted", "reordered", "forged", "unsigned", "unanchored"
+]
 SEARCH_RADIUS = 64
 """How far (in seq) a moved row's original position is looked for."""
 

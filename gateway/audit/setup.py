@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 
 from gateway.audit.config import AuditConfig
 from gateway.audit.content import ContentSealer
-from gateway.audit.keys import load_content_key, load_signer
+from gateway.audit.incremental import IncrementalVerifier
+from gateway.audit.keys import load_content_key, load_signer, trusted_public_keys
 from gateway.audit.writer import AuditWriter
 from gateway.policy.policy_set import PolicySet
 from gateway.policy.schema import AuditContent
@@ -31,13 +32,20 @@ class AuditTrail:
     writer: AuditWriter
     sealer: ContentSealer
     config: AuditConfig
+    verifier: IncrementalVerifier
+    """Incremental, throttled verification for the compliance API and page."""
 
 
 def build_audit_trail(engine: Engine, config: AuditConfig) -> AuditTrail:
     """Load the signing key (required) and content key (optional); build the writer."""
     signer = load_signer(config.signing_key_file)
     sealer = ContentSealer(load_content_key(config))
-    return AuditTrail(writer=AuditWriter(engine, signer, config), sealer=sealer, config=config)
+    verifier = IncrementalVerifier(
+        engine, config, lambda: trusted_public_keys(config.signing_key_file)
+    )
+    return AuditTrail(
+        writer=AuditWriter(engine, signer, config), sealer=sealer, config=config, verifier=verifier
+    )
 
 
 def policy_content_levels(policies: PolicySet) -> Iterator[tuple[str, AuditContent]]:

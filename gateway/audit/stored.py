@@ -91,6 +91,7 @@ class RegisteredChain:
     chain_id: str
     opened_at: datetime
     closed_at: datetime | None
+    settled_at: datetime | None = None
 
 
 def stream_rows(connection: Connection) -> Iterator[StoredRow]:
@@ -117,17 +118,24 @@ def load_checkpoints(connection: Connection) -> dict[str, list[StoredCheckpoint]
     statement = select(table).order_by(table.c.chain_id, table.c.seq, table.c.id)
     checkpoints: defaultdict[str, list[StoredCheckpoint]] = defaultdict(list)
     for row in connection.execute(statement).mappings():
-        checkpoint = Checkpoint(
-            chain_id=row["chain_id"],
-            seq=row["seq"],
-            head_hash=row["head_hash"],
-            signed_at=row["signed_at"],
-            final=bool(row["final"]),
-            key_id=row["key_id"],
-            signature=row["signature"],
-        )
+        checkpoint = checkpoint_of(row)
         checkpoints[row["chain_id"]].append(StoredCheckpoint(row["id"], checkpoint))
     return dict(checkpoints)
+
+
+def checkpoint_of(row: RowMapping) -> Checkpoint:
+    """A stored ``audit_checkpoints`` row as the statement it holds."""
+    return Checkpoint(
+        chain_id=row["chain_id"],
+        seq=row["seq"],
+        head_hash=row["head_hash"],
+        signed_at=row["signed_at"],
+        final=bool(row["final"]),
+        key_id=row["key_id"],
+        signature=row["signature"],
+        statement=row["statement"],
+        previous=row["previous"],
+    )
 
 
 def load_tombstones(connection: Connection) -> dict[str, Tombstone]:
@@ -166,9 +174,10 @@ def load_references(connection: Connection) -> dict[str, list[Reference]]:
 
 
 def load_registry(connection: Connection) -> dict[str, RegisteredChain]:
-    statement = select(CHAIN_TABLE.c.chain_id, CHAIN_TABLE.c.opened_at, CHAIN_TABLE.c.closed_at)
+    table = CHAIN_TABLE
+    statement = select(table.c.chain_id, table.c.opened_at, table.c.closed_at, table.c.settled_at)
     return {
-        row.chain_id: RegisteredChain(row.chain_id, row.opened_at, row.closed_at)
+        row.chain_id: RegisteredChain(row.chain_id, row.opened_at, row.closed_at, row.settled_at)
         for row in connection.execute(statement)
     }
 

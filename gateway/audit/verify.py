@@ -6,6 +6,10 @@ must verify with a trusted public key and match the row they name; a chain close
 final checkpoint may hold nothing after it. A purged chain starts after its tombstone,
 which must itself be covered by a valid signature. Opening records name other chains'
 heads, so a chain removed whole is missed too. Everything is read in one snapshot.
+
+With an anchor (``VerifyOptions``), each chain is also compared with the statements the
+anchor holds (``crosscheck``): chains the anchor never saw, chains, tails and checkpoints
+it holds that the database lacks, and records no signed statement covers.
 """
 
 from __future__ import annotations
@@ -13,13 +17,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine
 
+from gateway.audit.anchor import AuditAnchor
+from gateway.audit.crosscheck import AnchorView, cross_check
 from gateway.audit.diagnose import SEARCH_RADIUS, ChainProblem
 from gateway.audit.stored import (
+    RegisteredChain,
+    StoredCheckpoint,
     StoredRow,
     Tombstone,
     load_checkpoints,
@@ -30,36 +39,91 @@ from gateway.audit.stored import (
 )
 from gateway.audit.walk import ChainContext, ChainReport, ChainWalk
 from gateway.errors import ConfigurationError
+from gateway.identity.clock import utc_now
 
 
 @dataclass(frozen=True, slots=True)
 class TrailReport:
     chains: tuple[ChainReport, ...]
+    anchor: str | None = None
+    """Where the anchor was read from (None: verified without one)."""
+    anchor_damage: tuple[int, ...] = ()
+    """Anchor lines that hold no statement."""
 
     @property
     def ok(self) -> bool:
-        return all(chain.problem is None for chain in self.chains)
+        return not self.anchor_damage and all(chain.problem is None for chain in self.chains)
 
     @property
     def records(self) -> int:
         return sum(chain.records for chain in self.chains)
 
 
-def verify_trail(engine: Engine, public_keys: Mapping[str, Ed25519PublicKey]) -> TrailReport:
-    """Walk every chain; a report per chain with its first problem (if any)."""
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """The anchor to cross-check against and the unsigned tail's bound (both optional)."""
+
+    anchor: AuditAnchor | None = None
+    unsigned_tail_max: timedelta | None = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Walked:
+    """Every chain walked in one database snapshot, and what the cross-check needs of it."""
+
+    chains: dict[str, ChainReport]
+    context: Callable[[str], ChainContext]
+    checkpoints: Mapping[str, list[StoredCheckpoint]]
+    registry: Mapping[str, RegisteredChain]
+
+
+def verify_trail(
+    engine: Engine,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    options: VerifyOptions | None = None,
+) -> TrailReport:
+    """Walk every chain; a report per chain with its first problem (if any).
+
+    The anchor is read *before* the database snapshot is taken: a live writer anchors a
+    statement just after committing it, so the snapshot can only hold more, never less.
+    """
     if not public_keys:
         raise ConfigurationError(
             "no trusted audit public key: create the signing key (`enclave audit init-key`) "
             "or pass --public-key FILE"
         )
+    options = options or VerifyOptions()
+    anchored = options.anchor.read() if options.anchor is not None else None
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
-            return _verify(connection, public_keys)
+            walked = _verify(connection, public_keys)
+    if anchored is None or options.anchor is None:
+        return TrailReport(chains=tuple(walked.chains[c] for c in sorted(walked.chains)))
+    for chain_id in anchored.chains.keys() - walked.chains.keys():
+        walked.chains[chain_id] = ChainWalk(chain_id, walked.context(chain_id)).finish()
+    now = options.now or utc_now()
+    checked = []
+    for chain_id in sorted(walked.chains):
+        view = AnchorView(
+            anchored=anchored.chains.get(chain_id, []),
+            stored=walked.checkpoints.get(chain_id, []),
+            registered=walked.registry.get(chain_id),
+            public_keys=public_keys,
+            now=now,
+            unsigned_tail_max=options.unsigned_tail_max,
+        )
+        checked.append(cross_check(walked.chains[chain_id], view))
+    return TrailReport(
+        chains=tuple(checked),
+        anchor=options.anchor.location,
+        anchor_damage=tuple(anchored.damaged_lines),
+    )
 
 
-def _verify(connection: Connection, public_keys: Mapping[str, Ed25519PublicKey]) -> TrailReport:
+def _verify(connection: Connection, public_keys: Mapping[str, Ed25519PublicKey]) -> _Walked:
     checkpoints = load_checkpoints(connection)
     tombstones = load_tombstones(connection)
     references = load_references(connection)
@@ -82,7 +146,7 @@ def _verify(connection: Connection, public_keys: Mapping[str, Ed25519PublicKey])
         reports[chain_id] = ChainWalk(chain_id, context(chain_id)).finish()
     for chain_id, tombstone in tombstones.items():
         reports[chain_id] = _check_tombstone(reports[chain_id], tombstone, reports)
-    return TrailReport(chains=tuple(reports[chain_id] for chain_id in sorted(reports)))
+    return _Walked(reports, context, checkpoints, registry)
 
 
 def report_json(report: TrailReport) -> dict[str, Any]:
@@ -99,6 +163,8 @@ def report_json(report: TrailReport) -> dict[str, Any]:
                 "signed_through": chain.signed_through,
                 "closed": chain.closed,
                 "purged_through": chain.purged_through,
+                "unsigned": chain.unsigned,
+                "unsigned_age_seconds": chain.unsigned_age_seconds,
                 "problem": None
                 if problem is None
                 else {
@@ -110,7 +176,13 @@ def report_json(report: TrailReport) -> dict[str, Any]:
                 },
             }
         )
-    return {"ok": report.ok, "records": report.records, "chains": chains}
+    return {
+        "ok": report.ok,
+        "records": report.records,
+        "anchor": report.anchor,
+        "anchor_damaged_lines": list(report.anchor_damage),
+        "chains": chains,
+    }
 
 
 def _walk_rows(rows: _Lookahead, context: Callable[[str], ChainContext]) -> Iterator[ChainWalk]:

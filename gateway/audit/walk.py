@@ -31,6 +31,13 @@ class ChainReport:
     """The writer closed the chain with a final signed checkpoint."""
     purged_through: int | None
     problem: ChainProblem | None
+    first_row_id: int | None = None
+    first_unsigned: StoredRow | None = None
+    """The oldest record after the last valid signed statement (None when all are covered)."""
+    unsigned: int = 0
+    """Records after the last valid signed statement."""
+    unsigned_age_seconds: float | None = None
+    """How long the oldest of them has waited for a signature (set by the anchor check)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +73,18 @@ class ChainWalk:
         self._signed_through: int | None = None
         self._final_seq: int | None = None
         self._broken: StoredRow | None = None
+        self._first_row_id: int | None = None
+        self._first_unsigned: StoredRow | None = None
+        self._unsigned = 0
+        self._last_digest: str | None = None if tombstone is not None else ""
+        """Digest of the last valid statement; None where a purge removed it."""
         self.problem: ChainProblem | None = None
 
     def feed(self, row: StoredRow) -> bool:
         """Check the next row; True when it breaks the chain (call ``explain_break`` next)."""
         self._records += 1
         self._first_seq = row.seq if self._first_seq is None else self._first_seq
+        self._first_row_id = row.id if self._first_row_id is None else self._first_row_id
         self._last_seq = row.seq
         if self.problem is not None or self._broken is not None:
             return False
@@ -112,12 +125,17 @@ class ChainWalk:
             closed=self._final_seq is not None,
             purged_through=self._purged_through,
             problem=self.problem,
+            first_row_id=self._first_row_id,
+            first_unsigned=self._first_unsigned,
+            unsigned=self._unsigned,
         )
 
     def _accept(self, row: StoredRow) -> None:
         self._expected = ChainHead(row.seq, row.hash)
         self._recent.append(row)
         self._since_signed.append(row)
+        self._unsigned += 1
+        self._first_unsigned = self._first_unsigned or row
         while self._checkpoints and self._checkpoints[0].checkpoint.seq == row.seq:
             self._check_signed_head(self._checkpoints.popleft(), row)
         while self._references and self._references[0].seq == row.seq and self.problem is None:
@@ -129,13 +147,24 @@ class ChainWalk:
         checkpoint = stored.checkpoint
         if not signature_is_valid(checkpoint, self._context.public_keys):
             self.problem = _forged(stored)
+        elif self._last_digest is not None and checkpoint.previous != self._last_digest:
+            self.problem = ChainProblem(
+                "deleted",
+                None,
+                checkpoint.seq,
+                f"a signed statement before checkpoint id {stored.id} (seq {checkpoint.seq}) is "
+                "missing: it links to a statement the database no longer holds",
+                stored.id,
+            )
         elif checkpoint.head_hash != row.hash:
             witness = f"checkpoint id {stored.id} was signed"
             self.problem = diagnose_rewrite(list(self._since_signed), row, witness, stored.id)
         else:
             self._signed_through = row.seq
             self._final_seq = row.seq if checkpoint.final else self._final_seq
+            self._last_digest = checkpoint.digest
             self._since_signed.clear()
+            self._first_unsigned, self._unsigned = None, 0
 
     def _check_reference(self, reference: Reference, row: StoredRow) -> None:
         if reference.hash != row.hash:

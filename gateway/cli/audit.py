@@ -13,6 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
+from gateway.audit.anchor import FileAnchor
 from gateway.audit.config import DEFAULT_CONTENT_KEY_FILE, load_audit_config
 from gateway.audit.content import ContentUnreadableError, open_content
 from gateway.audit.export import (
@@ -39,7 +40,8 @@ from gateway.audit.query import (
     request_events,
     search_events,
 )
-from gateway.audit.verify import TrailReport, report_json, verify_trail
+from gateway.audit.verify import TrailReport, VerifyOptions, report_json, verify_trail
+from gateway.audit.walk import ChainReport
 from gateway.cli.database import identity_session, reported_database_errors
 from gateway.cli.output import json_option, moment, print_fields, print_json, print_table
 from gateway.db.session import create_db_engine, require_current_schema
@@ -182,12 +184,26 @@ def export_command(file_format: str, output: Path | None, **params: Any) -> None
     multiple=True,
     help="also trust this Ed25519 public key (PEM; repeatable)",
 )
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the anchor to cross-check against (default ENCLAVE_AUDIT_ANCHOR_FILE)",
+)
 @json_option
-def verify_command(public_key_files: tuple[Path, ...], as_json: bool) -> None:
-    """Check hashes, links, order and signatures of every chain; exit 1 on any problem."""
-    keys = trusted_public_keys(load_audit_config().signing_key_file, public_key_files)
+def verify_command(
+    public_key_files: tuple[Path, ...], anchor_file: Path | None, as_json: bool
+) -> None:
+    """Re-hash every chain, check signatures and links, compare with the anchor; exit 1 on
+    any problem (records not covered by a signature included)."""
+    config = load_audit_config()
+    keys = trusted_public_keys(config.signing_key_file, public_key_files)
+    options = VerifyOptions(
+        anchor=FileAnchor(anchor_file or config.anchor_path),
+        unsigned_tail_max=timedelta(seconds=config.unsigned_tail_max_seconds),
+    )
     with _audit_engine() as engine:
-        report = verify_trail(engine, keys)
+        report = verify_trail(engine, keys, options)
     if as_json:
         print_json(report_json(report))
     else:
@@ -288,6 +304,13 @@ def _plan_summary(plan: PurgePlan) -> str:
     return text + "."
 
 
+def _unsigned(chain: ChainReport) -> str:
+    if not chain.unsigned:
+        return "0"
+    age = chain.unsigned_age_seconds
+    return f"{chain.unsigned} ({age:.0f} s)" if age is not None else str(chain.unsigned)
+
+
 def _print_report(report: TrailReport) -> None:
     rows = []
     for chain in report.chains:
@@ -295,12 +318,20 @@ def _print_report(report: TrailReport) -> None:
         signed = "-" if chain.signed_through is None else str(chain.signed_through)
         state = "-" if chain.problem else ("closed" if chain.closed else "open")
         verdict = "ok" if chain.problem is None else chain.problem.kind.upper()
-        rows.append([chain.chain_id, str(chain.records), span, signed, state, verdict])
+        rows.append(
+            [chain.chain_id, str(chain.records), span, signed, _unsigned(chain), state, verdict]
+        )
     if rows:
-        print_table(["CHAIN", "RECORDS", "SEQ", "SIGNED THROUGH", "STATE", "RESULT"], rows)
+        headers = ["CHAIN", "RECORDS", "SEQ", "SIGNED THROUGH", "UNSIGNED", "STATE", "RESULT"]
+        print_table(headers, rows)
     for chain in report.chains:
         if chain.problem is not None:
             click.echo(f"chain {chain.chain_id}: {chain.problem.kind}: {chain.problem.message}")
+    if report.anchor is not None:
+        click.echo(f"anchor: {report.anchor}")
+    if report.anchor_damage:
+        lines = ", ".join(str(number) for number in report.anchor_damage[:10])
+        click.echo(f"anchor: line(s) {lines} hold no signed statement (damaged anchor)")
     problems = sum(chain.problem is not None for chain in report.chains)
     verdict = "intact" if report.ok else f"{problems} chain(s) with problems"
     click.echo(f"{report.records} record(s) in {len(report.chains)} chain(s): {verdict}.")

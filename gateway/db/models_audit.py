@@ -88,7 +88,7 @@ class AuditEventRow(Base):
 
 
 class AuditCheckpointRow(Base):
-    """An Ed25519 signature over a chain's head at ``seq``."""
+    """An Ed25519 signature over a chain's head at ``seq``; also appended to the anchor."""
 
     __tablename__ = "audit_checkpoints"
     __table_args__ = (Index(None, "chain_id", "seq"),)
@@ -103,6 +103,10 @@ class AuditCheckpointRow(Base):
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
     """Base64 of the 64-byte Ed25519 signature over the checkpoint's canonical form."""
+    statement: Mapped[str] = mapped_column(String(16), server_default="checkpoint")
+    """``open``, ``checkpoint``, ``close`` or ``recovered`` (see ``gateway.audit.signing``)."""
+    previous: Mapped[str] = mapped_column(String(64), server_default="")
+    """Digest of the chain's previous statement ("" for ``open``): statements are linked."""
 
 
 class AuditChainRow(Base):
