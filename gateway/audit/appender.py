@@ -5,8 +5,9 @@ in-memory head) and, when due, a signed checkpoint, which is appended to the anc
 the transaction has committed (see ``statements``). Opening and closing a chain are
 signed statements too, and a dead writer's chain is closed by the process that finds it.
 When a transaction fails, nothing of it is kept and the head is reconciled with the
-database before the next batch: if the failed commit did land (a lost acknowledgement), the head moves on; if the chain holds
-rows this writer never wrote, it is abandoned and a fresh chain is opened.
+database before the next batch: if the failed commit did land (a lost acknowledgement),
+the head moves on; if the chain holds rows this writer never wrote, it is abandoned (closed
+at the head it did write) and a fresh chain is opened.
 
 Only the writer thread calls an appender; it is not safe for concurrent use.
 """

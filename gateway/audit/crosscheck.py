@@ -41,6 +41,8 @@ class AnchorView:
 def cross_check(report: ChainReport, view: AnchorView) -> ChainReport:
     """``report`` with the first anchor or coverage problem (and the unsigned tail's age)."""
     report = _with_tail_age(report, view.now)
+    if view.anchored is not None and not view.anchored:  # forged, whatever else is wrong
+        return dataclasses.replace(report, problem=_anchor_problem(report, view))
     if report.problem is not None:
         return report
     problem = _anchor_problem(report, view) if view.anchored is not None else None

@@ -213,13 +213,14 @@ class IncrementalVerifier:
             .order_by(EVENT_TABLE.c.seq)
         )
         seq, head, counted = progress.seq, progress.hash or None, Counter[str]()
-        for mapping in result.mappings():
-            row = StoredRow.from_mapping(mapping)
-            linked = head is None or row.prev_hash == head
-            if not (row.content_ok and row.seq == seq + 1 and linked):
-                raise _Failure("a record does not match its hash or chain", row)
-            seq, head = row.seq, row.hash
-            counted[_text(row.columns.get("tenant")) or ""] += 1
+        with result:
+            for mapping in result.mappings():
+                row = StoredRow.from_mapping(mapping)
+                linked = head is None or row.prev_hash == head
+                if not (row.content_ok and row.seq == seq + 1 and linked):
+                    raise _Failure("a record does not match its hash or chain", row)
+                seq, head = row.seq, row.hash
+                counted[_text(row.columns.get("tenant")) or ""] += 1
         if seq != statement.seq or head != statement.head_hash:
             raise _Failure("records covered by a signed statement are missing or were rewritten")
         progress.seq, progress.hash = seq, head or ""

@@ -133,16 +133,20 @@ async def test_full_content_is_never_returned(
     assert "encrypted; not shown" in page.text
 
 
-async def test_verify_reports_an_intact_trail(
-    anonymous_client: Client, tokens: TokenFactory
+async def test_verify_reports_only_the_callers_share_of_an_intact_trail(
+    anonymous_client: Client, tokens: TokenFactory, audit_trail: AuditTrail
 ) -> None:
     await chat(anonymous_client, tokens, "acme", "hello")
+    tokens.add_tenant("globex", "support")
+    for _ in range(3):
+        await chat(anonymous_client, tokens, "globex", "hi there")
     response = await anonymous_client.get("/audit/verify", headers=compliance(tokens))
     assert response.status_code == 200
     report = response.json()
-    assert report["ok"] is True
-    assert report["records"] >= 2
-    assert all(chain["problem"] is None for chain in report["chains"])
+    assert (report["ok"], report["tenant"], report["problem"]) == (True, "acme", None)
+    assert report["records"] + report["unsigned"] == 2  # acme's started and completed
+    assert "chains" not in report
+    assert audit_trail.writer.chain_id not in response.text
 
 
 async def test_web_page_lists_links_and_escapes_every_value(

@@ -160,7 +160,7 @@ def execute(engine: Engine, statement: Any) -> None:
 def last_seq(engine: Engine, chain: str) -> int:
     with engine.connect() as connection:
         rows = connection.execute(select(TABLE.c.seq).where(TABLE.c.chain_id == chain)).scalars()
-        return max(rows)
+        return max(int(seq) for seq in rows)
 
 
 def checkpoints(engine: Engine, chain: str) -> list[dict[str, Any]]:

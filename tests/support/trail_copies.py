@@ -36,10 +36,10 @@ def copy_trail(url: str, folder: Path) -> str:
             (source_schema,),
         ).fetchall()
         for (table,) in tables:
-            source = sql.Identifier(source_schema, table)
-            target = sql.Identifier(target_schema, table)
+            original = sql.Identifier(source_schema, str(table))
+            copied = sql.Identifier(target_schema, str(table))
             connection.execute(
-                sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(target, source)
+                sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(copied, original)
             )
-            connection.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(target, source))
+            connection.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(copied, original))
     return copy_url

@@ -19,7 +19,7 @@ from gateway.audit.verify import TrailReport, verify_trail
 from gateway.audit.walk import ChainReport
 from gateway.audit.writer import AuditWriter
 from gateway.identity.clock import utc_now
-from tests.unit.audit.trail import execute, fill_trail
+from tests.unit.audit.trail import anchored, execute, fill_trail
 from tests.unit.audit.trail import write_old_chain as write_chain_at
 
 Keys = dict[str, Ed25519PublicKey]
@@ -82,7 +82,7 @@ def test_an_old_chain_is_removed_and_the_trail_still_verifies(
     (tombstone,) = [row for row in _rows(engine) if row.kind == "tombstone"]
     assert f'"chain_id":"{old}"' in tombstone.detail
     assert '"through_seq":11' in tombstone.detail
-    report = verify_trail(engine, public_keys)
+    report = verify_trail(engine, public_keys, anchored(audit_config))
     assert report.ok, report
     purged = chain_report(report, old)
     assert (purged.records, purged.purged_through) == (0, 11)
@@ -105,7 +105,7 @@ def test_a_live_chain_keeps_growing_after_its_prefix_is_purged(
 
     chain_id = asyncio.run(run())
     assert count(engine, chain_id=chain_id) == 2
-    report = verify_trail(engine, public_keys)
+    report = verify_trail(engine, public_keys, anchored(audit_config))
     assert report.ok, report
     assert chain_report(report, chain_id).purged_through == 11
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, text
 
+from gateway.audit.anchor import FileAnchor
 from gateway.audit.config import AuditConfig
 from gateway.audit.events import AuditEvent, AuditReceipt
 from gateway.audit.request import RequestAudit
 from gateway.audit.signing import ChainSigner
+from gateway.audit.verify import VerifyOptions
 from gateway.audit.writer import AuditWriter
 
 
@@ -78,3 +80,12 @@ def execute(engine: Engine, sql: str, **params: object) -> None:
     """Change the database behind the gateway's back, as an intruder would."""
     with engine.begin() as connection:
         connection.execute(text(sql), params)
+
+
+def anchored(config: AuditConfig, now: datetime | None = None) -> VerifyOptions:
+    """``verify`` as the CLI runs it: against the config's anchor, with its unsigned bound."""
+    return VerifyOptions(
+        anchor=FileAnchor(config.anchor_path),
+        unsigned_tail_max=timedelta(seconds=config.unsigned_tail_max_seconds),
+        now=now,
+    )
