@@ -78,7 +78,7 @@ async def run_load(
     backend: str, url: str, signer: ChainSigner, records: int, clients: int
 ) -> LoadResult:
     engine = create_db_engine(url)
-    writer = AuditWriter(engine, signer, AuditConfig())
+    writer = AuditWriter(engine, signer, bench_config(signer))
     await writer.start()
     latencies: list[float] = []
     share = records // clients
@@ -103,7 +103,7 @@ async def run_requests(
 ) -> list[float]:
     """Added latency (ms) per request: waiting for its started and completed records."""
     engine = create_db_engine(url)
-    writer = AuditWriter(engine, signer, AuditConfig())
+    writer = AuditWriter(engine, signer, bench_config(signer))
     await writer.start()
     added: list[float] = []
     share = requests // clients
@@ -125,6 +125,14 @@ async def run_requests(
     await writer.stop()
     engine.dispose()
     return added
+
+
+ANCHORS: dict[str, Path] = {}
+"""Signer key id → its key file: the anchor (``anchor.jsonl``) lands beside it, as shipped."""
+
+
+def bench_config(signer: ChainSigner) -> AuditConfig:
+    return AuditConfig(signing_key_file=ANCHORS[signer.key_id])
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -187,6 +195,7 @@ def main() -> None:
         key_file = Path(keys) / "signing-key.pem"
         create_signing_key(key_file)
         signer = load_signer(key_file)
+        ANCHORS[signer.key_id] = key_file
         backends = [("sqlite", sqlite_database())]
         if not args.skip_postgres:
             backends.append(("postgresql", postgres_database(args.postgres_dsn)))

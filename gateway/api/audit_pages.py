@@ -84,13 +84,16 @@ def verification_line(report: Mapping[str, Any] | None, failure: str | None = No
     when = escape(report["verified_at"] or "-")
     if report["ok"]:
         return (
-            f'<p class="ok">Trail verified ({when}): {escape(report["records"])} of your '
-            f"records covered by signed checkpoints, {escape(report['unsigned'])} awaiting "
-            "the next one; no problem found.</p>"
+            f'<p class="ok">Trail verified: {escape(report["records"])} records of your tenant '
+            f"covered by signed checkpoints, {escape(report['unsigned'])} awaiting the next "
+            f"one; no problem found (checked {when}).</p>"
         )
     row = report["row_id"]
     own = "" if row is None else f" Your record {escape(row)} is affected."
-    return f'<p class="problem">Verification FAILED ({when}): {escape(report["problem"])}.{own}</p>'
+    return (
+        f'<p class="problem">Verification FAILED (checked {when}): '
+        f"{escape(report['problem'])}.{own}</p>"
+    )
 
 
 def _results_table(records: Sequence[AuditRecord]) -> str:

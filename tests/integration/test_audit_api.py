@@ -163,6 +163,7 @@ async def test_web_page_lists_links_and_escapes_every_value(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>" not in page.text, "neither the record nor the refilled form is raw"
     assert "Trail verified" in page.text
+    assert audit_trail.writer.chain_id not in page.text, "chain ids are for the CLI only"
 
     detail = await anonymous_client.get(f"/audit/ui/events/{event_id}", headers=officer)
     assert detail.status_code == 200
