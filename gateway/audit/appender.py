@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine
 
 from gateway.audit.anchor import AnchorContents, AuditAnchor, FileAnchor
@@ -34,23 +33,13 @@ from gateway.audit.chain import (
     record_heartbeat,
     sign_head,
 )
-from gateway.audit.closing import close_dead_chain
+from gateway.audit.closing import settle_dead_chain
 from gateway.audit.config import AuditConfig
 from gateway.audit.events import REQUEST_OUTCOMES, AuditEvent, AuditReceipt
-from gateway.audit.keys import trusted_public_keys
-from gateway.audit.recovery import (
-    WRITER_DIED,
-    WRITER_STOPPED,
-    StartedRecord,
-    claim_settlement,
-    dead_chains,
-    incomplete_event,
-    unfinished_requests,
-)
+from gateway.audit.recovery import WRITER_STOPPED, StartedRecord, dead_chains, incomplete_event
 from gateway.audit.rows import GENESIS, ChainHead, PreparedEvent, chain_rows, event_of
 from gateway.audit.signing import ChainSigner, Checkpoint
 from gateway.audit.statements import ChainStatements
-from gateway.errors import ConfigurationError
 
 log = structlog.get_logger("enclave.audit")
 
@@ -178,29 +167,14 @@ class ChainAppender:
 
     def _settlement(self, chain_id: str) -> MakeEvents:
         def make_events(connection: Connection) -> list[AuditEvent]:
-            now = self._clock()
-            if not claim_settlement(connection, chain_id, now):
-                return []
             anchored = self._anchored.chains.get(chain_id, [])
-            keys = {**self._trusted_keys(), self._signer.key_id: self._signer.public_key}
-            self._recovered = close_dead_chain(
-                connection, chain_id, anchored, keys, self._signer, now
+            key_file = self._config.signing_key_file
+            events, self._recovered = settle_dead_chain(
+                connection, chain_id, anchored, self._signer, key_file, self._clock()
             )
-            unfinished = unfinished_requests(connection, chain_id)
-            if unfinished:
-                log.warning(
-                    "marking unfinished requests incomplete", chain=chain_id, count=len(unfinished)
-                )
-            return [incomplete_event(record, now, WRITER_DIED) for record in unfinished]
+            return events
 
         return make_events
-
-    def _trusted_keys(self) -> dict[str, Ed25519PublicKey]:
-        try:
-            return trusted_public_keys(self._config.signing_key_file)
-        except ConfigurationError as exc:
-            log.error("audit public keys unreadable", error=str(exc))
-            return {}
 
     def _write(
         self, make_events: MakeEvents, *, sign: SignMode, heartbeat: bool = False

@@ -18,17 +18,59 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
 from gateway.audit.chain import CHECKPOINT_TABLE, insert_checkpoint
+from gateway.audit.events import AuditEvent
+from gateway.audit.keys import trusted_public_keys
+from gateway.audit.recovery import (
+    WRITER_DIED,
+    claim_settlement,
+    incomplete_event,
+    unfinished_requests,
+)
 from gateway.audit.rows import EVENT_TABLE, ChainHead
 from gateway.audit.signing import ChainSigner, Checkpoint, signature_is_valid
 from gateway.audit.stored import StoredRow, checkpoint_of
+from gateway.errors import ConfigurationError
 
 log = structlog.get_logger("enclave.audit")
+
+
+def settle_dead_chain(
+    connection: Connection,
+    chain_id: str,
+    anchored: Sequence[Checkpoint],
+    signer: ChainSigner,
+    key_file: Path,
+    now: datetime,
+) -> tuple[list[AuditEvent], list[Checkpoint]]:
+    """Claim the dead chain, close it (``close_dead_chain``) and mark its unfinished requests.
+
+    Returns the ``incomplete`` events (for the settling writer's own chain) and the
+    statements to anchor once the transaction commits; nothing when another writer won.
+    """
+    if not claim_settlement(connection, chain_id, now):
+        return [], []
+    keys = {**_trusted_keys(key_file), signer.key_id: signer.public_key}
+    statements = close_dead_chain(connection, chain_id, anchored, keys, signer, now)
+    unfinished = unfinished_requests(connection, chain_id)
+    if unfinished:
+        log.warning("marking unfinished requests incomplete", chain=chain_id, count=len(unfinished))
+    return [incomplete_event(record, now, WRITER_DIED) for record in unfinished], statements
+
+
+def _trusted_keys(key_file: Path) -> dict[str, Ed25519PublicKey]:
+    """The keys folder's public keys (a dead chain may predate a key rotation)."""
+    try:
+        return trusted_public_keys(key_file)
+    except ConfigurationError as exc:
+        log.error("audit public keys unreadable", error=str(exc))
+        return {}
 
 
 class TailRefused(Exception):

@@ -63,12 +63,17 @@ def _anchor_problem(report: ChainReport, view: AnchorView) -> ChainProblem | Non
     anchored = list(view.anchored or ())
     chain = report.chain_id
     if not anchored:
+        where = (
+            "it has no records, only database entries naming it"
+            if report.first_row_id is None
+            else f"its first row is id {report.first_row_id}, seq {report.first_seq}"
+        )
         return ChainProblem(
             "forged",
             report.first_row_id,
             report.first_seq,
             f"chain {chain} is not in the anchor: no gateway holding the signing key opened it "
-            f"(its first row is id {report.first_row_id}, seq {report.first_seq})",
+            f"({where})",
         )
     broken = _broken_anchor_link(anchored, view.public_keys)
     if broken is not None:

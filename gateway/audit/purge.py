@@ -90,14 +90,16 @@ def apply_purge(
     appender = ChainAppender(engine, signer, config, clock, purpose="purge")
     appender.open()
     removed = 0
-    for chain in plan.chains:
-        start = chain.from_seq
-        while start <= chain.through_seq:
-            through = min(start + SLICE_RECORDS - 1, chain.through_seq)
-            appender.write(_slice_remover(chain.chain_id, start, through, plan.before, clock))
-            removed += through - start + 1
-            start = through + 1
-    appender.close()
+    try:
+        for chain in plan.chains:
+            start = chain.from_seq
+            while start <= chain.through_seq:
+                through = min(start + SLICE_RECORDS - 1, chain.through_seq)
+                appender.write(_slice_remover(chain.chain_id, start, through, plan.before, clock))
+                removed += through - start + 1
+                start = through + 1
+    finally:
+        appender.close()  # a signed close statement, also when a slice failed
     return removed
 
 
