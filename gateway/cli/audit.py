@@ -198,8 +198,11 @@ def verify_command(
     any problem (records not covered by a signature included)."""
     config = load_audit_config()
     keys = trusted_public_keys(config.signing_key_file, public_key_files)
+    anchor_path = anchor_file or config.anchor_path
+    if not anchor_path.is_file():
+        click.echo(f"anchor {anchor_path} is missing: no chain can be confirmed", err=True)
     options = VerifyOptions(
-        anchor=FileAnchor(anchor_file or config.anchor_path),
+        anchor=FileAnchor(anchor_path),
         unsigned_tail_max=timedelta(seconds=config.unsigned_tail_max_seconds),
     )
     with _audit_engine() as engine:
