@@ -9,6 +9,8 @@ of a chain is the one reported.
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.audit.canonical import canonical_time
 from gateway.audit.diagnose import ChainProblem
+from gateway.audit.recovery import process_exists
 from gateway.audit.signing import Checkpoint, signature_is_valid
 from gateway.audit.stored import RegisteredChain, StoredCheckpoint
 from gateway.audit.walk import ChainReport
@@ -36,6 +39,8 @@ class AnchorView:
     public_keys: Mapping[str, Ed25519PublicKey]
     now: datetime
     unsigned_tail_max: timedelta | None
+    stale_after: timedelta | None = None
+    """A writer whose heartbeat is older than this is gone (None: trust the heartbeat)."""
 
 
 def cross_check(report: ChainReport, view: AnchorView) -> ChainReport:
@@ -150,20 +155,32 @@ def _statement_mismatch(
 
 def _may_be_in_flight(item: StoredCheckpoint, view: AnchorView) -> bool:
     """A live writer anchors a statement just after committing it: allow for that moment."""
-    if view.unsigned_tail_max is None or not _alive(view.registered):
+    if view.unsigned_tail_max is None or not _alive(view):
         return False
     return view.now - item.checkpoint.signed_at <= view.unsigned_tail_max
 
 
-def _alive(registered: RegisteredChain | None) -> bool:
-    return registered is not None and registered.closed_at is None and registered.settled_at is None
+def _alive(view: AnchorView) -> bool:
+    """Whether the chain's writer may still be running (and so may still sign its tail).
+
+    Closed or settled chains are not; nor is one whose heartbeat is stale, or whose
+    process, on this host, no longer exists (as ``recovery.dead_chains`` decides).
+    """
+    registered = view.registered
+    if registered is None or registered.closed_at is not None or registered.settled_at:
+        return False
+    beat = registered.heartbeat_at
+    if view.stale_after is not None and beat is not None and view.now - beat > view.stale_after:
+        return False
+    here = registered.host == socket.gethostname()[:100]
+    return not (here and registered.pid != os.getpid() and not process_exists(registered.pid))
 
 
 def _tail_problem(report: ChainReport, view: AnchorView) -> ChainProblem | None:
     first = report.first_unsigned
     if first is None or view.unsigned_tail_max is None:
         return None
-    alive = _alive(view.registered)
+    alive = _alive(view)
     age = report.unsigned_age_seconds or 0.0
     limit = view.unsigned_tail_max.total_seconds()
     span = f"records seq {first.seq}-{report.last_seq} (from row id {first.id})"

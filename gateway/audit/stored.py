@@ -92,6 +92,9 @@ class RegisteredChain:
     opened_at: datetime
     closed_at: datetime | None
     settled_at: datetime | None = None
+    host: str = ""
+    pid: int = 0
+    heartbeat_at: datetime | None = None
 
 
 def stream_rows(connection: Connection) -> Iterator[StoredRow]:
@@ -175,9 +178,25 @@ def load_references(connection: Connection) -> dict[str, list[Reference]]:
 
 def load_registry(connection: Connection) -> dict[str, RegisteredChain]:
     table = CHAIN_TABLE
-    statement = select(table.c.chain_id, table.c.opened_at, table.c.closed_at, table.c.settled_at)
+    statement = select(
+        table.c.chain_id,
+        table.c.opened_at,
+        table.c.closed_at,
+        table.c.settled_at,
+        table.c.host,
+        table.c.pid,
+        table.c.heartbeat_at,
+    )
     return {
-        row.chain_id: RegisteredChain(row.chain_id, row.opened_at, row.closed_at, row.settled_at)
+        row.chain_id: RegisteredChain(
+            row.chain_id,
+            row.opened_at,
+            row.closed_at,
+            row.settled_at,
+            row.host,
+            row.pid,
+            row.heartbeat_at,
+        )
         for row in connection.execute(statement)
     }
 

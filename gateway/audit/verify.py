@@ -65,6 +65,8 @@ class VerifyOptions:
 
     anchor: AuditAnchor | None = None
     unsigned_tail_max: timedelta | None = None
+    stale_after: timedelta | None = None
+    """A writer whose heartbeat is older than this is gone: its unsigned records fail."""
     now: datetime | None = None
 
 
@@ -114,6 +116,7 @@ def verify_trail(
             public_keys=public_keys,
             now=now,
             unsigned_tail_max=options.unsigned_tail_max,
+            stale_after=options.stale_after,
         )
         checked.append(cross_check(walked.chains[chain_id], view))
     return TrailReport(

@@ -204,6 +204,7 @@ def verify_command(
     options = VerifyOptions(
         anchor=FileAnchor(anchor_path),
         unsigned_tail_max=timedelta(seconds=config.unsigned_tail_max_seconds),
+        stale_after=timedelta(seconds=config.stale_after_seconds),
     )
     with _audit_engine() as engine:
         report = verify_trail(engine, keys, options)

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, select
 
 from gateway.audit.appender import ChainAppender
-from gateway.audit.chain import CHAIN_TABLE, ChainIdentity
+from gateway.audit.chain import CHAIN_TABLE, CHECKPOINT_TABLE, ChainIdentity
 from gateway.audit.config import AuditConfig
 from gateway.audit.events import AuditEvent
 from gateway.audit.rows import EVENT_TABLE
@@ -22,7 +22,8 @@ from gateway.audit.signing import ChainSigner
 from gateway.audit.verify import verify_trail
 from gateway.audit.writer import AuditWriter
 from gateway.identity.clock import utc_now
-from tests.unit.audit.trail import execute
+from tests.unit.audit.tamper import edit
+from tests.unit.audit.trail import anchored, execute
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +135,57 @@ async def test_a_chain_on_another_host_is_dead_once_its_heartbeat_is_stale(
     await local.stop()
     kinds = [row.kind for row in records_of(engine, "req-remote")]
     assert kinds == (["started", "incomplete"] if marked else ["started"])
+
+
+def statements_of(engine: Engine, chain_id: str) -> list[str]:
+    with engine.connect() as connection:
+        statement = (
+            select(CHECKPOINT_TABLE.c.statement)
+            .where(CHECKPOINT_TABLE.c.chain_id == chain_id)
+            .order_by(CHECKPOINT_TABLE.c.id)
+        )
+        return list(connection.execute(statement).scalars())
+
+
+async def test_the_restart_signs_the_dead_chains_tail_so_the_trail_verifies_with_its_anchor(
+    database_url: str,
+    engine: Engine,
+    signer: ChainSigner,
+    audit_config: AuditConfig,
+    public_keys: dict[str, Ed25519PublicKey],
+) -> None:
+    crashed = run_and_kill_a_writer(database_url, audit_config.signing_key_file)
+    assert statements_of(engine, crashed) == ["open"]  # its "started" record is unsigned
+    killed_state = verify_trail(engine, public_keys, anchored(audit_config))
+    assert not killed_state.ok  # the dead writer's unsigned record is reported ...
+    (dead,) = [chain for chain in killed_state.chains if chain.chain_id == crashed]
+    assert dead.problem is not None
+    assert dead.problem.kind == "unsigned"
+
+    restarted = AuditWriter(engine, signer, audit_config)
+    await restarted.start()
+    await restarted.stop()
+    assert statements_of(engine, crashed) == ["open", "recovered"]
+    report = verify_trail(engine, public_keys, anchored(audit_config))
+    assert report.ok, report  # ... until the restart vouched for it
+    assert all(chain.closed for chain in report.chains)
+
+
+async def test_a_dead_chains_tampered_tail_is_not_signed_at_recovery(
+    database_url: str,
+    engine: Engine,
+    signer: ChainSigner,
+    audit_config: AuditConfig,
+    public_keys: dict[str, Ed25519PublicKey],
+) -> None:
+    crashed = run_and_kill_a_writer(database_url, audit_config.signing_key_file)
+    row_id = edit(engine, crashed, 2, tenant="mallory")
+
+    restarted = AuditWriter(engine, signer, audit_config)
+    await restarted.start()
+    await restarted.stop()
+    assert statements_of(engine, crashed) == ["open"]
+    report = verify_trail(engine, public_keys, anchored(audit_config))
+    (dead,) = [chain for chain in report.chains if chain.chain_id == crashed]
+    assert dead.problem is not None
+    assert (dead.problem.kind, dead.problem.row_id) == ("altered", row_id)

@@ -87,5 +87,6 @@ def anchored(config: AuditConfig, now: datetime | None = None) -> VerifyOptions:
     return VerifyOptions(
         anchor=FileAnchor(config.anchor_path),
         unsigned_tail_max=timedelta(seconds=config.unsigned_tail_max_seconds),
+        stale_after=timedelta(seconds=config.stale_after_seconds),
         now=now,
     )
