@@ -11,6 +11,10 @@ real deployment, shared by every replica), and back it up with the database.
 ``FileAnchor`` is the implementation shipped: one JSON line per statement, appended with
 ``O_APPEND`` (one ``write`` per batch, so processes on one host never interleave lines) and
 fsynced before ``append`` returns. A torn last line (a crash mid-write) is skipped on read.
+It reads every ``*.jsonl`` in its folder, so replicas on several hosts can each append to a
+file of their own in one shared folder (``anchor-<pod>.jsonl``): a chain's statements may
+then sit in two files (its own writer's, and the one that closed it at recovery); they are
+merged by signature and ordered by seq and signing time.
 """
 
 from __future__ import annotations
@@ -33,15 +37,21 @@ class AnchorUnavailableError(Exception):
 
 @dataclass(slots=True)
 class AnchorContents:
-    """Statements read from an anchor, chain by chain in the order they were appended."""
+    """Statements read from an anchor, chain by chain in statement order."""
 
     chains: dict[str, list[Checkpoint]] = field(default_factory=dict)
-    damaged_lines: list[int] = field(default_factory=list)
-    """Line numbers that are not a statement (a torn write, or damage)."""
+    damaged_lines: list[str] = field(default_factory=list)
+    """``file:line`` of lines that are not a statement (damage; a torn last line is skipped)."""
 
     def add(self, statements: Iterable[Checkpoint]) -> None:
+        """Merge ``statements`` in: one copy of each, in (seq, signing time) order per chain."""
+        touched: set[str] = set()
         for statement in statements:
             self.chains.setdefault(statement.chain_id, []).append(statement)
+            touched.add(statement.chain_id)
+        for chain_id in touched:
+            unique = {item.signature: item for item in self.chains[chain_id]}
+            self.chains[chain_id] = sorted(unique.values(), key=lambda c: (c.seq, c.signed_at))
 
 
 class AuditAnchor(Protocol):
@@ -91,28 +101,40 @@ class FileAnchor:
             raise AnchorUnavailableError(f"{self.path}: {exc.strerror or exc}") from exc
 
     def read(self) -> AnchorContents:
-        contents, _ = self.read_from(0)
+        contents = AnchorContents()
+        self._read_into(contents, {})
         return contents
 
-    def read_from(self, offset: int) -> tuple[AnchorContents, int]:
-        """Statements in whole lines from byte ``offset`` on, and the offset after them."""
-        contents = AnchorContents()
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(offset)
-                data = handle.read()
-        except FileNotFoundError:
-            return contents, offset
-        except OSError as exc:
-            raise AnchorUnavailableError(f"{self.path}: {exc.strerror or exc}") from exc
-        complete = data[: data.rfind(b"\n") + 1]
-        for number, line in enumerate(complete.splitlines(), start=1):
-            statement = parse_statement(line)
-            if statement is None:
-                contents.damaged_lines.append(number)
-            else:
-                contents.add([statement])
-        return contents, offset + len(complete)
+    def read_new(self, offsets: dict[Path, int], contents: AnchorContents) -> None:
+        """Merge into ``contents`` what was appended since ``offsets`` (updated in place)."""
+        self._read_into(contents, offsets)
+
+    def files(self) -> list[Path]:
+        """This anchor's file and every other ``*.jsonl`` beside it (other replicas')."""
+        folder = self.path.parent
+        found = set(folder.glob("*.jsonl")) if folder.is_dir() else set()
+        return sorted({self.path, *found})
+
+    def _read_into(self, contents: AnchorContents, offsets: dict[Path, int]) -> None:
+        for path in self.files():
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(offsets.get(path, 0))
+                    data = handle.read()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise AnchorUnavailableError(f"{path}: {exc.strerror or exc}") from exc
+            complete = data[: data.rfind(b"\n") + 1]
+            statements = []
+            for number, line in enumerate(complete.splitlines(), start=1):
+                statement = parse_statement(line)
+                if statement is None:
+                    contents.damaged_lines.append(f"{path.name}:{number}")
+                else:
+                    statements.append(statement)
+            contents.add(statements)
+            offsets[path] = offsets.get(path, 0) + len(complete)
 
 
 def statement_line(statement: Checkpoint) -> str:

@@ -20,11 +20,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from gateway.audit.anchor import FileAnchor
+from gateway.audit.anchor import AnchorContents, FileAnchor
 from gateway.audit.chain import CHAIN_TABLE, CHECKPOINT_TABLE
 from gateway.audit.config import AuditConfig
 from gateway.audit.rows import EVENT_TABLE
@@ -92,9 +93,8 @@ class IncrementalVerifier:
         self._clock = clock
         self._anchor = FileAnchor(config.anchor_path)
         self._lock = threading.Lock()
-        self._anchor_offset = 0
-        self._anchored: dict[str, list[Checkpoint]] = {}
-        self._anchor_damaged = False
+        self._anchor_offsets: dict[Path, int] = {}
+        self._anchored = AnchorContents()
         self._progress: dict[str, _Progress] = {}
         self._unsigned: Counter[str] = Counter()
         self._watermark = 0
@@ -112,10 +112,7 @@ class IncrementalVerifier:
 
     def _run(self, now: datetime) -> None:
         keys = self._public_keys()
-        fresh, self._anchor_offset = self._anchor.read_from(self._anchor_offset)
-        self._anchor_damaged = self._anchor_damaged or bool(fresh.damaged_lines)
-        for chain_id, statements in fresh.chains.items():
-            self._anchored.setdefault(chain_id, []).extend(statements)
+        self._anchor.read_new(self._anchor_offsets, self._anchored)
         self._unsigned = Counter()
         with self._engine.connect() as connection, connection.begin():
             tombstones = {
@@ -143,7 +140,9 @@ class IncrementalVerifier:
         ).all()
         self._watermark = max([self._watermark, *(int(row[1]) for row in new_rows)])
         registered = connection.execute(select(CHAIN_TABLE.c.chain_id)).scalars()
-        return sorted({*self._anchored, *self._progress, *registered, *(r[0] for r in new_rows)})
+        return sorted(
+            {*self._anchored.chains, *self._progress, *registered, *(r[0] for r in new_rows)}
+        )
 
     def _advance(
         self,
@@ -154,7 +153,7 @@ class IncrementalVerifier:
         tombstone: tuple[int, str] | None,
         now: datetime,
     ) -> None:
-        anchored = self._anchored.get(chain_id, [])
+        anchored = self._anchored.chains.get(chain_id, [])
         if not anchored:
             first = _row_after(connection, chain_id, 0)
             just_opened = first is not None and now - first.columns["occurred_at"] < self._bound
@@ -259,7 +258,7 @@ class IncrementalVerifier:
             (p.problem_row[0] for p in problems if p.problem_row and p.problem_row[1] == tenant),
             None,
         )
-        failed = bool(problems) or self._anchor_damaged
+        failed = bool(problems) or bool(self._anchored.damaged_lines)
         return TenantVerification(
             ok=not failed,
             records=sum(p.covered[tenant] for p in self._progress.values()),

@@ -47,8 +47,8 @@ class TrailReport:
     chains: tuple[ChainReport, ...]
     anchor: str | None = None
     """Where the anchor was read from (None: verified without one)."""
-    anchor_damage: tuple[int, ...] = ()
-    """Anchor lines that hold no statement."""
+    anchor_damage: tuple[str, ...] = ()
+    """Anchor lines (``file:line``) that hold no statement."""
 
     @property
     def ok(self) -> bool:

@@ -334,7 +334,7 @@ def _print_report(report: TrailReport) -> None:
     if report.anchor is not None:
         click.echo(f"anchor: {report.anchor}")
     if report.anchor_damage:
-        lines = ", ".join(str(number) for number in report.anchor_damage[:10])
+        lines = ", ".join(report.anchor_damage[:10])
         click.echo(f"anchor: line(s) {lines} hold no signed statement (damaged anchor)")
     problems = sum(chain.problem is not None for chain in report.chains)
     verdict = "intact" if report.ok else f"{problems} chain(s) with problems"

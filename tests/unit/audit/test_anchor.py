@@ -214,3 +214,20 @@ async def write_events_and_stop(
     for event in events:
         await writer.append(event)
     await writer.stop()
+
+
+def test_replicas_anchor_in_files_of_their_own_and_verify_reads_them_all(
+    engine: Engine, signer: ChainSigner, audit_config: AuditConfig, public_keys: Keys
+) -> None:
+    folder = audit_config.anchor_path.parent / "shared"
+    first = replace(audit_config, anchor_file=folder / "anchor-pod-a.jsonl")
+    second = replace(audit_config, anchor_file=folder / "anchor-pod-b.jsonl")
+    fill_trail(engine, signer, first, requests=3)
+    other, _ = fill_trail(engine, signer, second, requests=3)
+    assert verify_trail(engine, public_keys, anchored(first)).ok
+    (folder / "anchor-pod-b.jsonl").unlink()  # a replica's statements lost
+    report = verify_trail(engine, public_keys, anchored(first))
+    (lost,) = [chain for chain in report.chains if chain.problem is not None]
+    assert lost.chain_id == other
+    assert lost.problem is not None
+    assert lost.problem.kind == "forged"

@@ -147,6 +147,20 @@ def test_the_secrets_are_mounted_where_the_settings_point(
     assert env["ENCLAVE_AUDIT_SIGNING_KEY_FILE"]["value"].startswith(runtime_keys)
 
 
+def test_each_pod_anchors_audit_statements_in_its_own_file_on_a_shared_volume(
+    pod: dict[str, Any], gateway: dict[str, Any]
+) -> None:
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["name"]: m for m in gateway["volumeMounts"]}
+    anchor = env_of(gateway)["ENCLAVE_AUDIT_ANCHOR_FILE"]["value"]
+    assert anchor.startswith(mounts["audit-anchor"]["mountPath"] + "/")
+    assert "$(POD_NAME)" in anchor  # replicas never append to the same file
+    assert not mounts["audit-anchor"].get("readOnly", False)
+    claim = volumes["audit-anchor"]["persistentVolumeClaim"]["claimName"]
+    (pvc,) = [doc for doc in objects() if doc["metadata"]["name"] == claim]
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
 def test_database_and_rate_limit_store_come_from_secrets(gateway: dict[str, Any]) -> None:
     env = env_of(gateway)
     for name, secret in (
