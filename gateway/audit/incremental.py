@@ -160,7 +160,7 @@ class IncrementalVerifier:
             if just_opened:  # its open statement is anchored just after its commit
                 return
             raise _Failure("records of a chain the anchor never saw opened", first)
-        if progress.seq == 0 and tombstone is not None:
+        if tombstone is not None and tombstone[0] >= progress.seq:  # purged past our head
             progress.seq, progress.hash = tombstone
         self._check_head_still_there(connection, chain_id, progress, tombstone)
         stored = _stored_signatures(connection, chain_id, progress.seq)

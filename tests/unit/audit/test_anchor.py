@@ -20,13 +20,14 @@ from gateway.audit.config import AuditConfig
 from gateway.audit.errors import AuditUnavailableError
 from gateway.audit.events import AuditEvent
 from gateway.audit.incremental import IncrementalVerifier
+from gateway.audit.purge import apply_purge, plan_purge
 from gateway.audit.rows import EVENT_TABLE
 from gateway.audit.signing import ChainSigner
 from gateway.audit.verify import verify_trail
 from gateway.audit.writer import AuditWriter
 from gateway.identity.clock import utc_now
 from tests.unit.audit.tamper import edit, row_at
-from tests.unit.audit.trail import anchored, fill_trail, request_pair
+from tests.unit.audit.trail import anchored, fill_trail, request_pair, write_old_chain
 
 Keys = dict[str, Ed25519PublicKey]
 
@@ -231,3 +232,29 @@ def test_replicas_anchor_in_files_of_their_own_and_verify_reads_them_all(
     assert lost.chain_id == other
     assert lost.problem is not None
     assert lost.problem.kind == "forged"
+
+
+def test_incremental_verification_carries_on_across_a_purge(
+    engine: Engine, signer: ChainSigner, audit_config: AuditConfig, public_keys: Keys
+) -> None:
+    old = write_old_chain(
+        engine, signer, audit_config, request_pair(1), utc_now() - timedelta(days=400)
+    )
+    seconds = [0.0]
+    incremental = verifier(engine, audit_config, public_keys, seconds)
+    assert incremental.verify("acme").records == 2
+    plan_and_purge(engine, signer, audit_config)
+    fill_trail(engine, signer, audit_config, requests=2)
+    seconds[0] = audit_config.verify_interval_seconds
+    result = incremental.verify("acme")
+    assert result.ok, result
+    assert verify_trail(engine, public_keys, anchored(audit_config)).ok
+    assert old not in (result.problem or "")
+
+
+def plan_and_purge(engine: Engine, signer: ChainSigner, config: AuditConfig) -> None:
+    now = utc_now()
+    with engine.connect() as connection:
+        plan = plan_purge(connection, now - timedelta(days=100), lambda _d: timedelta(days=1), now)
+    assert plan.records > 0
+    apply_purge(engine, signer, plan, config=config, clock=utc_now)
